@@ -158,7 +158,7 @@ function enroll_expether_nodes {
     servers=$(expether_list_servers) \
         || die $LINENO "cannot list the server engines of $address"
     for eesv in $servers; do
-        name="${EXPETHER_NODE_NAME_PREFIX}${eesv}"
+        name="${EXPETHER_NODE_NAME_PREFIX}${eesv#0x}"
         if $EXPETHER_BAREMETAL_CMD node show "$name" >/dev/null 2>&1; then
             echo "Node $name is enrolled already"
             continue

@@ -270,7 +270,7 @@ class DevstackPluginTestCase(PluginTestBase):
         eem = self._fake_eem()
         # One server is enrolled already and must be left alone.
         with open(os.path.join(self.state, 'nodes'), 'w') as f:
-            f.write('expether-%s\n' % EESV_IDS[0])
+            f.write('eesv-%s\n' % EESV_IDS[0][2:])
         self._run('stack', 'extra', EXPETHER_USE_EMULATOR='True',
                   EXPETHER_EMULATOR_PORT=str(eem.port),
                   EXPETHER_EMULATOR_SERVERS='3',
@@ -286,9 +286,9 @@ class DevstackPluginTestCase(PluginTestBase):
         creates = [line for line in logged
                    if line.startswith('baremetal node create')]
         self.assertEqual(
-            ['baremetal node create --driver expether --name expether-%s '
+            ['baremetal node create --driver expether --name eesv-%s '
              '--driver-info eem_address=%s --driver-info eesv_id=%s '
-             '--driver-info eem_verify_ca=True' % (eesv, address, eesv)
+             '--driver-info eem_verify_ca=True' % (eesv[2:], address, eesv)
              for eesv in EESV_IDS[1:]],
             creates)
         self.assertIn('/eem/devices?status=eesv', eem.requests)
