@@ -1,0 +1,94 @@
+# Copyright 2026 The ironic-expether Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Lazily built BMC interfaces that the expether interfaces delegate to.
+
+EEM cannot switch a server's power or choose its boot device; the node's
+BMC can. When ``driver_info`` has ``redfish_address`` or ``ipmi_address``,
+the expether power and management interfaces hand those jobs to Ironic's own
+redfish or ipmitool implementation.
+
+NOTE(expether): the implementations are built on first use, not at import
+or load time: Ironic's ipmitool interfaces look for the ``ipmitool`` binary
+in their constructor, which must not stop a conductor whose nodes all use
+Redfish (or no BMC).
+"""
+
+import threading
+
+from ironic.common.i18n import _
+
+from ironic_expether.drivers import utils
+
+
+class Delegates(object):
+    """One lazily built BMC interface per kind of BMC.
+
+    :param factories: a dict mapping a BMC kind (``'redfish'``,
+        ``'ipmi'``, as returned by :func:`utils.bmc_kind`) to a callable
+        that builds the interface.
+    """
+
+    def __init__(self, factories):
+        self._factories = dict(factories)
+        self._instances = {}
+        self._lock = threading.Lock()
+
+    def get(self, node):
+        """Return the BMC interface a node delegates to, or None.
+
+        :param node: an Ironic node.
+        :returns: an interface instance, or None when the node has no BMC.
+        :raises: DriverLoadError if the implementation cannot be built (for
+            example when ``ipmitool`` is not installed).
+        """
+        kind = utils.bmc_kind(node)
+        if kind is None:
+            return None
+        with self._lock:
+            instance = self._instances.get(kind)
+            if instance is None:
+                instance = self._factories[kind]()
+                self._instances[kind] = instance
+            return instance
+
+    def reset(self):
+        """Forget the built interfaces (for tests)."""
+        with self._lock:
+            self._instances.clear()
+
+
+def bmc_properties(*modules_properties):
+    """Describe the BMC driver_info keys next to the EEM ones.
+
+    :param modules_properties: pairs ``(label, properties)`` where
+        ``properties`` is a BMC implementation's ``COMMON_PROPERTIES``.
+    :returns: a dict of the BMC keys, each description prefixed with the
+        label, plus ``redfish_address`` and ``ipmi_address`` described as
+        optional switches of the delegation.
+    """
+    result = {}
+    for label, properties in modules_properties:
+        for key, description in properties.items():
+            result[key] = '(%s) %s' % (label, description)
+    result['redfish_address'] = _(
+        'Address of the node\'s Redfish BMC. When set, power and boot '
+        'devices are handled through Redfish (redfish_* keys), otherwise '
+        'the power state is read from EEM and cannot be changed. '
+        'Optional.')
+    result['ipmi_address'] = _(
+        'Address of the node\'s IPMI BMC, used when redfish_address is not '
+        'set. When set, power and boot devices are handled with ipmitool '
+        '(ipmi_* keys). Optional.')
+    return result

@@ -1,0 +1,182 @@
+# Copyright 2026 The ironic-expether Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The ``expether`` vendor interface: node passthru methods.
+
+All methods are synchronous and return dicts:
+
+* ``attach`` (POST, ``resource_id``): plug a device into the node;
+* ``detach`` (POST, ``resource_id``): return a device to the free pool;
+* ``devices`` (GET): the devices in the node's group.
+
+``resource_id`` is the EE id of the device's IO engine (EEIO). The EEM
+moves themselves are in :mod:`ironic_expether.drivers.fabric`.
+"""
+
+from ironic.common import exception
+from ironic.common.i18n import _
+from ironic.drivers import base
+
+from ironic_expether.drivers import fabric
+from ironic_expether.drivers import utils
+from ironic_expether import eem
+
+
+def _check_resource_id(method, value):
+    eeid = utils.normalize_eeid(value)
+    if eeid is None:
+        raise exception.InvalidParameterValue(
+            _('%(method)s: resource_id "%(value)s" is not a device id (an '
+              'EE id: "0x" followed by 10 to 12 hexadecimal digits).') %
+            {'method': method, 'value': value})
+    return eeid
+
+
+#: Arguments of each passthru method: name -> (required, checker).
+ARGUMENTS = {
+    'attach': {'resource_id': (True, _check_resource_id)},
+    'detach': {'resource_id': (True, _check_resource_id)},
+    'devices': {},
+}
+
+
+def _device_dict(device):
+    """Describe one device (EEIO) for the ``devices`` passthru."""
+    return {
+        'id': device.id,
+        'type': device.pci_type,
+        'engine_type': device.type,
+        'vendor_name': device.pci_vendor_name,
+        'device_name': device.pci_device_name,
+        'pci_vendor_id': (None if device.pci_vendor_id is None
+                          else '0x%04x' % device.pci_vendor_id),
+        'pci_device_id': (None if device.pci_device_id is None
+                          else '0x%04x' % device.pci_device_id),
+        'state': 'up' if device.is_up else 'down',
+        'group_id': device.group_id,
+    }
+
+
+class ExpEtherVendor(base.VendorInterface):
+    """Attach, detach and list the ExpEther devices of a node."""
+
+    def get_properties(self):
+        """Return the properties of the interface.
+
+        :returns: :data:`utils.COMMON_PROPERTIES`.
+        """
+        return utils.COMMON_PROPERTIES.copy()
+
+    def validate(self, task, method=None, **kwargs):
+        """Check the node's driver_info and a passthru call's arguments.
+
+        No network I/O is done.
+
+        :param task: a TaskManager instance containing the node to act on.
+        :param method: the passthru method called, or None to check the
+            driver_info only.
+        :param kwargs: the call's ``http_method`` and JSON body.
+        :raises: MissingParameterValue if a required argument or driver_info
+            key is missing, naming it.
+        :raises: InvalidParameterValue on an unknown method or argument, or
+            a malformed value, naming it.
+        """
+        utils.parse_driver_info(task.node)
+        if method is None:
+            return
+        kwargs.pop('http_method', None)
+        spec = ARGUMENTS.get(method)
+        if spec is None:
+            raise exception.InvalidParameterValue(
+                _('Unknown passthru method %s.') % method)
+        unknown = sorted(set(kwargs) - set(spec))
+        if unknown:
+            raise exception.InvalidParameterValue(
+                _('%(method)s: unknown argument(s) %(args)s; accepted: '
+                  '%(accepted)s.') %
+                {'method': method, 'args': ', '.join(unknown),
+                 'accepted': ', '.join(sorted(spec)) or _('none')})
+        for name, (required, check) in spec.items():
+            if name not in kwargs:
+                if required:
+                    raise exception.MissingParameterValue(
+                        _('%(method)s: argument %(arg)s is required.') %
+                        {'method': method, 'arg': name})
+                continue
+            check(method, kwargs[name])
+
+    @base.passthru(['POST'], async_call=False,
+                   description=_('Attach a device to the node. Argument: '
+                                 'resource_id, the EE id of the device. '
+                                 'Returns the device id and the group id.'))
+    def attach(self, task, http_method=None, resource_id=None):
+        """Attach a free device to the node's server engine.
+
+        :param task: a TaskManager instance containing the node to act on.
+        :param http_method: ``'POST'``.
+        :param resource_id: EE id of the device (EEIO).
+        :returns: ``{'resource_id': ..., 'eesv_id': ..., 'group_id': ...}``.
+        :raises: InvalidParameterValue, NotFound, Conflict,
+            DriverOperationError as :func:`fabric.connect`.
+        """
+        eeio_id = _check_resource_id('attach', resource_id)
+        info = utils.parse_driver_info(task.node)
+        gid = fabric.connect(utils.get_client(info), info['eesv_id'],
+                             eeio_id, node=task.node)
+        return {'resource_id': eeio_id, 'eesv_id': info['eesv_id'],
+                'group_id': gid}
+
+    @base.passthru(['POST'], async_call=False,
+                   description=_('Detach a device from the node. Argument: '
+                                 'resource_id, the EE id of the device.'))
+    def detach(self, task, http_method=None, resource_id=None):
+        """Return a device of the node to the free pool.
+
+        :param task: a TaskManager instance containing the node to act on.
+        :param http_method: ``'POST'``.
+        :param resource_id: EE id of the device (EEIO).
+        :returns: ``{'resource_id': ..., 'eesv_id': ..., 'group_id':
+            '4093'}``.
+        :raises: InvalidParameterValue, NotFound, Conflict,
+            DriverOperationError as :func:`fabric.disconnect`.
+        """
+        eeio_id = _check_resource_id('detach', resource_id)
+        info = utils.parse_driver_info(task.node)
+        fabric.disconnect(utils.get_client(info), info['eesv_id'], eeio_id,
+                          node=task.node)
+        return {'resource_id': eeio_id, 'eesv_id': info['eesv_id'],
+                'group_id': eem.EEIO_FREE_GROUP}
+
+    @base.passthru(['GET'], async_call=False, require_exclusive_lock=False,
+                   description=_('List the devices attached to the node.'))
+    def devices(self, task, http_method=None):
+        """List the devices in the group of the node's server engine.
+
+        :param task: a TaskManager instance containing the node to act on.
+        :param http_method: ``'GET'``.
+        :returns: ``{'eesv_id': ..., 'group_id': ..., 'max_eeio_count': ...,
+            'devices': [{'id', 'type', 'engine_type', 'vendor_name',
+            'device_name', 'pci_vendor_id', 'pci_device_id', 'state',
+            'group_id'}, ...]}``.
+        :raises: InvalidParameterValue, DriverOperationError as
+            :func:`fabric.devices_of`.
+        """
+        info = utils.parse_driver_info(task.node)
+        eesv, devices = fabric.devices_of(utils.get_client(info),
+                                          info['eesv_id'], node=task.node)
+        return {'eesv_id': info['eesv_id'],
+                'group_id': eesv.group_id,
+                'max_eeio_count': eesv.max_eeio_count,
+                'devices': [_device_dict(d)
+                            for d in sorted(devices, key=lambda d: d.id)]}
