@@ -1,0 +1,882 @@
+# Copyright 2026 The ironic-expether Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Access to the device pool's tables.
+
+Module-level functions, each one transaction, returning model objects of
+:mod:`ironic_expether.pool.db.models` (detached, attributes loaded) or
+plain values. Errors are ``ironic.common.exception`` classes only:
+``NotFound`` (unknown uuid, url, EE id), ``Conflict`` (duplicates, a
+device held by a node, a failed compare-and-set) and
+``InvalidParameterValue`` (bad values, naming the field). No message ever
+carries a password.
+
+Pod managers
+    :func:`create_pod_manager`, :func:`get_pod_manager`,
+    :func:`get_pod_manager_by_url`, :func:`list_pod_managers`,
+    :func:`update_pod_manager`, :func:`set_pod_manager_status`,
+    :func:`delete_pod_manager`, :func:`ensure_pod_manager_for_url`.
+Devices
+    :func:`create_device`, :func:`create_devices`, :func:`get_device`,
+    :func:`get_device_by_eeid`, :func:`find_device`, :func:`list_devices`,
+    :func:`update_device`, :func:`update_devices`,
+    :func:`compare_and_set_device`, :func:`delete_device`.
+Flavors
+    :func:`create_flavor`, :func:`get_flavor`, :func:`list_flavors`,
+    :func:`update_flavor`, :func:`delete_flavor`.
+Discovery leases
+    :func:`acquire_lease`, :func:`release_lease`, :func:`get_lease`.
+
+Concurrency: nothing here reads a row and then writes it on the strength
+of what it read. Every write that depends on a row's state carries that
+state in its ``WHERE`` clause (see :func:`compare_and_set_device`), so it
+is safe across threads, API workers and conductors on SQLite, MariaDB/MySQL
+and PostgreSQL.
+"""
+
+import datetime
+import re
+from urllib import parse as urlparse
+
+from ironic.common import exception
+from oslo_db import api as oslo_db_api
+from oslo_db import exception as db_exc
+from oslo_log import log
+from oslo_utils import strutils
+from oslo_utils import timeutils
+from oslo_utils import uuidutils
+import sqlalchemy as sa
+
+from ironic_expether.pool.db import models
+from ironic_expether.pool.db import session
+
+LOG = log.getLogger(__name__)
+
+EEID_PATTERN = re.compile(r'^0x[0-9a-f]{12}$')
+
+_POD_MANAGER_FIELDS = frozenset(['uuid', 'name', 'url', 'username',
+                                 'password', 'verify', 'driver', 'status',
+                                 'status_reason'])
+_POD_MANAGER_UPDATABLE = _POD_MANAGER_FIELDS - {'uuid', 'driver'}
+_DEVICE_FIELDS = frozenset(['uuid', 'eeid', 'kind', 'type', 'vendor_name',
+                            'device_name', 'pci_vendor_id', 'pci_device_id',
+                            'pci_class', 'mac_address', 'model', 'group_id',
+                            'state', 'node_uuid', 'purpose', 'claimed_at'])
+_DEVICE_UPDATABLE = _DEVICE_FIELDS - {'uuid', 'eeid'}
+_FLAVOR_FIELDS = frozenset(['uuid', 'name', 'description', 'properties'])
+#: States in which a node holds a device through an EEM move or a group.
+HELD_STATES = (models.DEVICE_CLAIMED, models.DEVICE_ALLOCATED)
+
+
+def _execute(s, statement):
+    # NOTE(expether): bulk UPDATE/DELETE without the ORM's pre-SELECT
+    # ("fetch") or in-session evaluation; the WHERE clause alone decides.
+    return s.execute(statement,
+                     execution_options={'synchronize_session': False})
+
+
+def _is_sqlite_locked(exc):
+    return 'database is locked' in str(exc)
+
+
+#: Retries a whole transaction on a deadlock (MySQL, PostgreSQL) or on a
+#: busy SQLite file; worst case about 5 seconds.
+_retry_on_contention = oslo_db_api.wrap_db_retry(
+    max_retries=10, retry_interval=0.05, inc_retry_interval=True,
+    max_retry_interval=1, retry_on_deadlock=True, jitter=True,
+    exception_checker=_is_sqlite_locked)
+
+
+def _check_fields(values, allowed, what):
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise exception.InvalidParameterValue(
+            'Unknown %(what)s field(s): %(fields)s' %
+            {'what': what, 'fields': ', '.join(unknown)})
+
+
+def _check_choice(values, field, choices):
+    if field in values and values[field] not in choices:
+        raise exception.InvalidParameterValue(
+            '%(field)s must be one of %(choices)s, not %(value)r' %
+            {'field': field, 'choices': ', '.join(choices),
+             'value': values[field]})
+
+
+def normalize_url(url):
+    """Normalise an EEM URL so that one EEM is one pod manager.
+
+    Lower-cases the scheme and host and strips trailing slashes.
+
+    :param url: the URL of an EEM, ``http(s)://host[:port]/eem``.
+    :returns: the normalised URL.
+    :raises: InvalidParameterValue if it is not an http(s) URL with a host,
+        or if it carries credentials.
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise exception.InvalidParameterValue(
+            'url must be a non-empty string')
+    parts = urlparse.urlsplit(url.strip())
+    if parts.scheme.lower() not in ('http', 'https') or not parts.hostname:
+        raise exception.InvalidParameterValue(
+            'url must be an http or https URL with a host, not %r' %
+            url.strip())
+    if parts.username or parts.password:
+        # NOTE(expether): never echo this URL, it holds a secret.
+        raise exception.InvalidParameterValue(
+            'url must not contain credentials; use the username and '
+            'password fields')
+    netloc = parts.hostname.lower()
+    if ':' in netloc:
+        netloc = '[%s]' % netloc
+    if parts.port:
+        netloc = '%s:%d' % (netloc, parts.port)
+    return urlparse.urlunsplit((parts.scheme.lower(), netloc,
+                                parts.path.rstrip('/'), parts.query, ''))
+
+
+def normalize_verify(verify):
+    """Normalise a TLS verification setting to ``True``/``False``/a path.
+
+    :param verify: a bool, a bool-like string or the path of a CA bundle.
+    :returns: ``'True'``, ``'False'`` or the path.
+    :raises: InvalidParameterValue for an empty value.
+    """
+    if isinstance(verify, bool):
+        return str(verify)
+    if not isinstance(verify, str) or not verify.strip():
+        raise exception.InvalidParameterValue(
+            'verify must be true, false or the path of a CA bundle')
+    value = strutils.bool_from_string(verify, strict=False, default=None)
+    if value is None:
+        return verify.strip()
+    return str(value)
+
+
+def normalize_eeid(eeid):
+    """Normalise an EE id (``0x`` and 12 hex digits) to lower case.
+
+    :param eeid: an EE id.
+    :returns: the EE id in lower case.
+    :raises: InvalidParameterValue if it does not match the pattern.
+    """
+    value = eeid.strip().lower() if isinstance(eeid, str) else None
+    if not value or not EEID_PATTERN.match(value):
+        raise exception.InvalidParameterValue(
+            'EE id must be 0x followed by 12 hexadecimal digits, not %r' %
+            (eeid,))
+    return value
+
+
+def _duplicate_to_conflict(exc, what, values):
+    columns = [c for c in exc.columns if c in values] or exc.columns
+    # NOTE(expether): the driver's message may contain every inserted
+    # value, the password included; build our own from safe fields.
+    shown = ', '.join('%s=%s' % (c, values.get(c)) for c in columns
+                      if c != 'password')
+    return exception.Conflict('A %(what)s with %(shown)s already exists' %
+                              {'what': what, 'shown': shown or '?'})
+
+
+# Pod managers
+
+
+def _pod_manager_values(values):
+    values = dict(values)
+    if 'url' in values:
+        values['url'] = normalize_url(values['url'])
+    if 'verify' in values:
+        values['verify'] = normalize_verify(values['verify'])
+    if 'name' in values and (not isinstance(values['name'], str)
+                             or not values['name'].strip()):
+        raise exception.InvalidParameterValue(
+            'name must be a non-empty string')
+    _check_choice(values, 'status', models.POD_MANAGER_STATUSES)
+    return values
+
+
+@_retry_on_contention
+def create_pod_manager(values):
+    """Create a pod manager.
+
+    :param values: dict with ``name`` and ``url`` (required), ``username``,
+        ``password``, ``verify``, ``status``, ``status_reason`` and
+        optionally ``uuid``.
+    :returns: the new :class:`~models.PodManager`.
+    :raises: Conflict if the name or the (normalised) URL is taken.
+    :raises: InvalidParameterValue for unknown fields or bad values.
+    """
+    _check_fields(values, _POD_MANAGER_FIELDS, 'pod manager')
+    for field in ('name', 'url'):
+        if not values.get(field):
+            raise exception.InvalidParameterValue(
+                'A pod manager needs a %s' % field)
+    values = _pod_manager_values(values)
+    values.setdefault('uuid', uuidutils.generate_uuid())
+    if values.get('driver', 'expether') != 'expether':
+        raise exception.InvalidParameterValue(
+            'driver must be expether, not %r' % values['driver'])
+    podm = models.PodManager(**values)
+    try:
+        with session.writer() as s:
+            s.add(podm)
+            s.flush()
+    except db_exc.DBDuplicateEntry as e:
+        raise _duplicate_to_conflict(e, 'pod manager', values)
+    return podm
+
+
+def get_pod_manager(podm_uuid):
+    """Get a pod manager by uuid.
+
+    :param podm_uuid: the pod manager's uuid.
+    :returns: a :class:`~models.PodManager`.
+    :raises: NotFound if there is none.
+    """
+    with session.reader() as s:
+        podm = s.scalars(sa.select(models.PodManager).where(
+            models.PodManager.uuid == podm_uuid)).first()
+    if podm is None:
+        raise exception.NotFound('Pod manager %s could not be found' %
+                                 podm_uuid)
+    return podm
+
+
+def get_pod_manager_by_url(url):
+    """Get the pod manager of an EEM URL (normalised first).
+
+    :param url: the EEM URL.
+    :returns: a :class:`~models.PodManager`.
+    :raises: NotFound if there is none.
+    :raises: InvalidParameterValue if the URL is malformed.
+    """
+    url = normalize_url(url)
+    with session.reader() as s:
+        podm = s.scalars(sa.select(models.PodManager).where(
+            models.PodManager.url == url)).first()
+    if podm is None:
+        raise exception.NotFound('No pod manager has the URL %s' % url)
+    return podm
+
+
+def list_pod_managers(status=None):
+    """List pod managers, oldest first.
+
+    :param status: only those with this status.
+    :returns: a list of :class:`~models.PodManager`.
+    """
+    query = sa.select(models.PodManager).order_by(models.PodManager.id)
+    if status is not None:
+        query = query.where(models.PodManager.status == status)
+    with session.reader() as s:
+        return list(s.scalars(query))
+
+
+@_retry_on_contention
+def update_pod_manager(podm_uuid, values):
+    """Update fields of a pod manager.
+
+    :param podm_uuid: the pod manager's uuid.
+    :param values: dict of fields to change (not ``uuid`` or ``driver``).
+    :returns: the updated :class:`~models.PodManager`.
+    :raises: NotFound, Conflict (name or URL taken), InvalidParameterValue.
+    """
+    _check_fields(values, _POD_MANAGER_UPDATABLE, 'pod manager')
+    values = _pod_manager_values(values)
+    try:
+        with session.writer() as s:
+            podm = s.scalars(sa.select(models.PodManager).where(
+                models.PodManager.uuid == podm_uuid)).first()
+            if podm is None:
+                raise exception.NotFound(
+                    'Pod manager %s could not be found' % podm_uuid)
+            podm.update(values)
+            s.flush()
+    except db_exc.DBDuplicateEntry as e:
+        raise _duplicate_to_conflict(e, 'pod manager', values)
+    return podm
+
+
+@_retry_on_contention
+def set_pod_manager_status(podm_uuid, status, reason=None):
+    """Record whether a pod manager answers, writing only on a change.
+
+    :param podm_uuid: the pod manager's uuid.
+    :param status: one of :data:`models.POD_MANAGER_STATUSES`.
+    :param reason: why (an error message), or None.
+    :returns: True if the row changed, False if it already said so.
+    :raises: InvalidParameterValue for an unknown status.
+    """
+    _check_choice({'status': status}, 'status', models.POD_MANAGER_STATUSES)
+    pm = models.PodManager
+    if reason is None:
+        reason_differs = pm.status_reason.is_not(None)
+    else:
+        reason_differs = sa.or_(pm.status_reason.is_(None),
+                                pm.status_reason != reason)
+    differs = sa.or_(pm.status != status, reason_differs)
+    with session.writer() as s:
+        result = _execute(s, sa.update(pm)
+                          .where(pm.uuid == podm_uuid, differs)
+                          .values(status=status, status_reason=reason))
+    return result.rowcount == 1
+
+
+@_retry_on_contention
+def delete_pod_manager(podm_uuid):
+    """Delete a pod manager, its free devices and its lease.
+
+    :param podm_uuid: the pod manager's uuid.
+    :raises: NotFound if there is none.
+    :raises: Conflict if a node still holds one of its devices; nothing is
+        deleted then.
+    """
+    dev = models.Device
+    with session.writer() as s:
+        if s.scalars(sa.select(models.PodManager.id).where(
+                models.PodManager.uuid == podm_uuid)).first() is None:
+            raise exception.NotFound(
+                'Pod manager %s could not be found' % podm_uuid)
+        # NOTE(expether): delete what nobody holds first, then count what
+        # is left inside the same transaction; a concurrent claim either
+        # committed before (its row is kept and counted) or finds no row.
+        _execute(s, sa.delete(dev).where(dev.pod_manager_uuid == podm_uuid,
+                                         dev.node_uuid.is_(None),
+                                         dev.state.not_in(HELD_STATES)))
+        held = s.scalar(sa.select(sa.func.count(dev.id)).where(
+            dev.pod_manager_uuid == podm_uuid))
+        if held:
+            raise exception.Conflict(
+                'Pod manager %(podm)s cannot be deleted: %(count)d of its '
+                'devices are held by nodes; release them first' %
+                {'podm': podm_uuid, 'count': held})
+        _execute(s, sa.delete(models.Lease).where(
+            models.Lease.pod_manager_uuid == podm_uuid))
+        _execute(s, sa.delete(models.PodManager).where(
+            models.PodManager.uuid == podm_uuid))
+
+
+def _name_for_url(url):
+    parts = urlparse.urlsplit(url)
+    host = parts.hostname
+    return 'eem-%s' % (host if not parts.port else
+                       '%s-%d' % (host, parts.port))
+
+
+def ensure_pod_manager_for_url(url, username=None, password=None,
+                               verify='True'):
+    """Get the pod manager of an EEM URL, creating it when unknown.
+
+    For nodes enrolled by hand with the ``eem_address`` of an EEM nobody
+    registered: one EEM is one pod manager. An existing record is returned
+    unchanged (its credentials are not overwritten). Safe when called
+    concurrently: the unique URL decides who creates it.
+
+    :param url: the EEM URL (normalised).
+    :param username: EEM user name for a new record.
+    :param password: EEM password for a new record.
+    :param verify: TLS verification for a new record.
+    :returns: a :class:`~models.PodManager`.
+    :raises: InvalidParameterValue for a malformed URL.
+    """
+    url = normalize_url(url)
+    try:
+        return get_pod_manager_by_url(url)
+    except exception.NotFound:
+        pass
+    values = {'url': url, 'username': username, 'password': password,
+              'verify': verify, 'name': _name_for_url(url)}
+    for attempt in range(2):
+        try:
+            podm = create_pod_manager(values)
+        except exception.Conflict:
+            try:
+                return get_pod_manager_by_url(url)
+            except exception.NotFound:
+                # The name was taken by another EEM's record.
+                values['name'] = '%s-%s' % (_name_for_url(url),
+                                            uuidutils.generate_uuid()[:8])
+        else:
+            LOG.info('Registered pod manager %(uuid)s for EEM %(url)s',
+                     {'uuid': podm.uuid, 'url': url})
+            return podm
+    return get_pod_manager_by_url(url)
+
+
+# Devices
+
+
+def _device_values(values, allowed):
+    _check_fields(values, allowed, 'device')
+    values = dict(values)
+    if 'eeid' in values:
+        values['eeid'] = normalize_eeid(values['eeid'])
+    _check_choice(values, 'state', models.DEVICE_STATES)
+    if values.get('purpose') is not None:
+        _check_choice(values, 'purpose', models.PURPOSES)
+    return values
+
+
+@_retry_on_contention
+def create_devices(podm_uuid, values_list):
+    """Add devices to a pod manager's pool in one transaction.
+
+    :param podm_uuid: the pod manager's uuid.
+    :param values_list: dicts with at least ``eeid``; ``uuid`` is
+        generated when absent, ``state`` defaults to ``free``.
+    :returns: the list of new :class:`~models.Device`.
+    :raises: Conflict if an EE id is already in this pod manager's pool.
+    :raises: NotFound if the pod manager does not exist.
+    :raises: InvalidParameterValue for unknown fields or bad values.
+    """
+    rows = []
+    for values in values_list:
+        values = _device_values(values, _DEVICE_FIELDS)
+        if 'eeid' not in values:
+            raise exception.InvalidParameterValue('A device needs an eeid')
+        values.setdefault('uuid', uuidutils.generate_uuid())
+        values.setdefault('kind', models.KIND_EEIO)
+        values.setdefault('state', models.DEVICE_FREE)
+        rows.append(models.Device(pod_manager_uuid=podm_uuid, **values))
+    if not rows:
+        return []
+    try:
+        with session.writer() as s:
+            if s.scalars(sa.select(models.PodManager.id).where(
+                    models.PodManager.uuid == podm_uuid)).first() is None:
+                raise exception.NotFound(
+                    'Pod manager %s could not be found' % podm_uuid)
+            s.add_all(rows)
+            s.flush()
+    except db_exc.DBDuplicateEntry as e:
+        raise exception.Conflict(
+            'A device with the same %(cols)s already exists in pod manager '
+            '%(podm)s' % {'cols': ', '.join(e.columns) or 'EE id',
+                          'podm': podm_uuid})
+    return rows
+
+
+def create_device(podm_uuid, values):
+    """Add one device to a pod manager's pool.
+
+    :param podm_uuid: the pod manager's uuid.
+    :param values: see :func:`create_devices`.
+    :returns: the new :class:`~models.Device`.
+    :raises: see :func:`create_devices`.
+    """
+    return create_devices(podm_uuid, [values])[0]
+
+
+def get_device(device_uuid):
+    """Get a device by its pool uuid.
+
+    :param device_uuid: the device's uuid.
+    :returns: a :class:`~models.Device`.
+    :raises: NotFound if there is none.
+    """
+    with session.reader() as s:
+        device = s.scalars(sa.select(models.Device).where(
+            models.Device.uuid == device_uuid)).first()
+    if device is None:
+        raise exception.NotFound('Device %s could not be found' %
+                                 device_uuid)
+    return device
+
+
+def get_device_by_eeid(podm_uuid, eeid):
+    """Get a device by its EE id within a pod manager.
+
+    :param podm_uuid: the pod manager's uuid.
+    :param eeid: the IO engine's EE id.
+    :returns: a :class:`~models.Device`.
+    :raises: NotFound if there is none; InvalidParameterValue for a
+        malformed EE id.
+    """
+    eeid = normalize_eeid(eeid)
+    with session.reader() as s:
+        device = s.scalars(sa.select(models.Device).where(
+            models.Device.pod_manager_uuid == podm_uuid,
+            models.Device.eeid == eeid)).first()
+    if device is None:
+        raise exception.NotFound(
+            'Device %(eeid)s could not be found in pod manager %(podm)s' %
+            {'eeid': eeid, 'podm': podm_uuid})
+    return device
+
+
+def find_device(ref, podm_uuid=None):
+    """Find a device by pool uuid or EE id.
+
+    :param ref: a device uuid or an EE id.
+    :param podm_uuid: the pod manager the device must belong to. An EE id
+        without it must be unique across pod managers.
+    :returns: a :class:`~models.Device`.
+    :raises: NotFound if there is none (or it belongs to another pod
+        manager); InvalidParameterValue if ``ref`` is neither a uuid nor an
+        EE id, or an EE id known in several pod managers.
+    """
+    if uuidutils.is_uuid_like(ref):
+        device = get_device(ref)
+        if podm_uuid is not None and device.pod_manager_uuid != podm_uuid:
+            raise exception.NotFound(
+                'Device %(dev)s could not be found in pod manager '
+                '%(podm)s' % {'dev': ref, 'podm': podm_uuid})
+        return device
+    if not isinstance(ref, str) or not EEID_PATTERN.match(ref.lower()):
+        raise exception.InvalidParameterValue(
+            'A device reference must be a uuid or an EE id (0x and 12 '
+            'hexadecimal digits), not %r' % (ref,))
+    if podm_uuid is not None:
+        return get_device_by_eeid(podm_uuid, ref)
+    devices = list_devices(eeid=ref)
+    if not devices:
+        raise exception.NotFound('Device %s could not be found' % ref)
+    if len(devices) > 1:
+        raise exception.InvalidParameterValue(
+            'EE id %s is known in several pod managers; use the device '
+            'uuid' % ref)
+    return devices[0]
+
+
+def _where(column, value):
+    if value is None:
+        return column.is_(None)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return column.in_(list(value))
+    return column == value
+
+
+def list_devices(podm_uuid=None, node_uuid=None, state=None, type=None,
+                 group_id=None, purpose=None, eeid=None, limit=None):
+    """List devices, oldest first, filtered on the given fields.
+
+    A filter left at None is not applied. A list or tuple matches any of
+    its values.
+
+    :param podm_uuid: pod manager uuid.
+    :param node_uuid: uuid of the Ironic node holding them.
+    :param state: device state(s).
+    :param type: device type(s) (``GPU``, ``SSD``, ...).
+    :param group_id: EEM group id.
+    :param purpose: ``composition`` or ``deployment``.
+    :param eeid: EE id.
+    :param limit: at most this many.
+    :returns: a list of :class:`~models.Device`.
+    """
+    dev = models.Device
+    query = sa.select(dev).order_by(dev.id)
+    filters = [(dev.pod_manager_uuid, podm_uuid), (dev.node_uuid, node_uuid),
+               (dev.state, state), (dev.type, type),
+               (dev.group_id, group_id), (dev.purpose, purpose),
+               (dev.eeid, eeid.lower() if isinstance(eeid, str) else eeid)]
+    for column, value in filters:
+        if value is not None:
+            query = query.where(_where(column, value))
+    if limit is not None:
+        query = query.limit(limit)
+    with session.reader() as s:
+        return list(s.scalars(query))
+
+
+def _device_update(values):
+    values = dict(values)
+    values['updated_at'] = timeutils.utcnow()
+    return values
+
+
+@_retry_on_contention
+def compare_and_set_device(device_uuid, expected, values):
+    """Change a device only if it still looks as expected.
+
+    One ``UPDATE ... WHERE uuid = :uuid AND <expected>``: the building
+    block of every claim.
+
+    :param device_uuid: the device's uuid.
+    :param expected: dict of column to expected value; None means NULL, a
+        tuple or list means any of its values.
+    :param values: dict of fields to set.
+    :returns: True if the device was changed, False if it did not match.
+    :raises: InvalidParameterValue for unknown fields or bad values.
+    """
+    _check_fields(expected, _DEVICE_FIELDS, 'device')
+    values = _device_values(values, _DEVICE_UPDATABLE)
+    dev = models.Device
+    query = sa.update(dev).where(dev.uuid == device_uuid)
+    for field, value in expected.items():
+        query = query.where(_where(getattr(dev, field), value))
+    with session.writer() as s:
+        result = _execute(s, query.values(**_device_update(values)))
+    return result.rowcount == 1
+
+
+def update_device(device_uuid, values, expected=None):
+    """Update fields of a device.
+
+    :param device_uuid: the device's uuid.
+    :param values: dict of fields to change.
+    :param expected: optional conditions, as in
+        :func:`compare_and_set_device`.
+    :returns: the updated :class:`~models.Device`.
+    :raises: NotFound if there is no such device; Conflict if it does not
+        match ``expected``; InvalidParameterValue for bad values.
+    """
+    if not compare_and_set_device(device_uuid, expected or {}, values):
+        device = get_device(device_uuid)
+        raise exception.Conflict(
+            'Device %(dev)s (%(eeid)s) changed meanwhile: it is %(state)s'
+            '%(holder)s' % {'dev': device.uuid, 'eeid': device.eeid,
+                            'state': device.state,
+                            'holder': _holder(device)})
+    return get_device(device_uuid)
+
+
+@_retry_on_contention
+def update_devices(updates):
+    """Apply many device changes in one transaction (for discovery).
+
+    Pass only what changed; each item is applied with its own conditions,
+    and an item whose device no longer matches is skipped.
+
+    :param updates: iterable of ``(device_uuid, values)`` or
+        ``(device_uuid, values, expected)``.
+    :returns: the list of uuids of the devices changed.
+    :raises: InvalidParameterValue for unknown fields or bad values.
+    """
+    statements = []
+    dev = models.Device
+    for item in updates:
+        device_uuid, values = item[0], item[1]
+        expected = item[2] if len(item) > 2 else {}
+        _check_fields(expected, _DEVICE_FIELDS, 'device')
+        values = _device_values(values, _DEVICE_UPDATABLE)
+        query = sa.update(dev).where(dev.uuid == device_uuid)
+        for field, value in expected.items():
+            query = query.where(_where(getattr(dev, field), value))
+        statements.append((device_uuid, query.values(**_device_update(
+            values))))
+    changed = []
+    with session.writer() as s:
+        for device_uuid, query in statements:
+            if _execute(s, query).rowcount == 1:
+                changed.append(device_uuid)
+    return changed
+
+
+@_retry_on_contention
+def delete_device(device_uuid):
+    """Delete a device nobody holds.
+
+    :param device_uuid: the device's uuid.
+    :raises: NotFound if there is none; Conflict if a node holds it.
+    """
+    dev = models.Device
+    with session.writer() as s:
+        result = _execute(s, sa.delete(dev).where(
+            dev.uuid == device_uuid, dev.node_uuid.is_(None),
+            dev.state.not_in(HELD_STATES)))
+    if result.rowcount != 1:
+        device = get_device(device_uuid)
+        raise exception.Conflict(
+            'Device %(dev)s (%(eeid)s) cannot be deleted: it is '
+            '%(state)s%(holder)s' %
+            {'dev': device.uuid, 'eeid': device.eeid, 'state': device.state,
+             'holder': _holder(device)})
+
+
+def _holder(device):
+    return (' by node %s' % device.node_uuid) if device.node_uuid else ''
+
+
+# Flavors
+
+
+def _flavor_values(values):
+    _check_fields(values, _FLAVOR_FIELDS, 'flavor')
+    if 'name' in values and (not isinstance(values['name'], str)
+                             or not values['name'].strip()):
+        raise exception.InvalidParameterValue(
+            'name must be a non-empty string')
+    if values.get('properties') is not None and not isinstance(
+            values['properties'], dict):
+        raise exception.InvalidParameterValue('properties must be an object')
+    return dict(values)
+
+
+@_retry_on_contention
+def create_flavor(values):
+    """Store a flavor.
+
+    :param values: dict with ``name`` (required), ``description``,
+        ``properties`` (a dict) and optionally ``uuid``.
+    :returns: the new :class:`~models.Flavor`.
+    :raises: InvalidParameterValue for unknown fields or bad values;
+        Conflict if the uuid is taken.
+    """
+    values = _flavor_values(values)
+    if not values.get('name'):
+        raise exception.InvalidParameterValue('A flavor needs a name')
+    values.setdefault('uuid', uuidutils.generate_uuid())
+    values.setdefault('properties', {})
+    flavor = models.Flavor(**values)
+    try:
+        with session.writer() as s:
+            s.add(flavor)
+            s.flush()
+    except db_exc.DBDuplicateEntry as e:
+        raise _duplicate_to_conflict(e, 'flavor', values)
+    return flavor
+
+
+def get_flavor(flavor_uuid):
+    """Get a flavor by uuid.
+
+    :param flavor_uuid: the flavor's uuid.
+    :returns: a :class:`~models.Flavor`.
+    :raises: NotFound if there is none.
+    """
+    with session.reader() as s:
+        flavor = s.scalars(sa.select(models.Flavor).where(
+            models.Flavor.uuid == flavor_uuid)).first()
+    if flavor is None:
+        raise exception.NotFound('Flavor %s could not be found' %
+                                 flavor_uuid)
+    return flavor
+
+
+def list_flavors():
+    """List flavors, oldest first.
+
+    :returns: a list of :class:`~models.Flavor`.
+    """
+    with session.reader() as s:
+        return list(s.scalars(sa.select(models.Flavor).order_by(
+            models.Flavor.id)))
+
+
+@_retry_on_contention
+def update_flavor(flavor_uuid, values):
+    """Update a flavor's name, description or properties.
+
+    :param flavor_uuid: the flavor's uuid.
+    :param values: dict of fields to change.
+    :returns: the updated :class:`~models.Flavor`.
+    :raises: NotFound; InvalidParameterValue for bad values.
+    """
+    values = _flavor_values(values)
+    if 'uuid' in values:
+        raise exception.InvalidParameterValue('uuid cannot be changed')
+    with session.writer() as s:
+        flavor = s.scalars(sa.select(models.Flavor).where(
+            models.Flavor.uuid == flavor_uuid)).first()
+        if flavor is None:
+            raise exception.NotFound('Flavor %s could not be found' %
+                                     flavor_uuid)
+        flavor.update(values)
+        s.flush()
+    return flavor
+
+
+@_retry_on_contention
+def delete_flavor(flavor_uuid):
+    """Delete a flavor.
+
+    :param flavor_uuid: the flavor's uuid.
+    :raises: NotFound if there is none.
+    """
+    with session.writer() as s:
+        result = _execute(s, sa.delete(models.Flavor).where(
+            models.Flavor.uuid == flavor_uuid))
+    if result.rowcount != 1:
+        raise exception.NotFound('Flavor %s could not be found' %
+                                 flavor_uuid)
+
+
+# Discovery leases
+
+
+@_retry_on_contention
+def _take_lease(podm_uuid, holder, now, expires_at):
+    lease = models.Lease
+    with session.writer() as s:
+        result = _execute(
+            s, sa.update(lease)
+            .where(lease.pod_manager_uuid == podm_uuid,
+                   sa.or_(lease.expires_at <= now, lease.holder == holder))
+            .values(holder=holder, expires_at=expires_at, updated_at=now))
+    return result.rowcount == 1
+
+
+@_retry_on_contention
+def _insert_lease(podm_uuid, holder, now, expires_at):
+    try:
+        with session.writer() as s:
+            s.add(models.Lease(pod_manager_uuid=podm_uuid, holder=holder,
+                               expires_at=expires_at, created_at=now))
+            s.flush()
+    except db_exc.DBDuplicateEntry:
+        return False
+    except db_exc.DBReferenceError:
+        raise exception.NotFound('Pod manager %s could not be found' %
+                                 podm_uuid)
+    return True
+
+
+def acquire_lease(podm_uuid, holder, ttl):
+    """Take or renew the discovery lease of a pod manager, atomically.
+
+    Succeeds when nobody holds the lease, when it expired, or when
+    ``holder`` already holds it (renewal). Either one conditional
+    ``UPDATE`` or one ``INSERT`` decides; never a read first.
+
+    :param podm_uuid: the pod manager's uuid.
+    :param holder: who takes it (e.g. the conductor's host name).
+    :param ttl: seconds the lease lasts.
+    :returns: True if ``holder`` now holds the lease, False if someone else
+        does.
+    :raises: NotFound if the pod manager does not exist.
+    """
+    now = timeutils.utcnow()
+    expires_at = now + datetime.timedelta(seconds=ttl)
+    if _take_lease(podm_uuid, holder, now, expires_at):
+        return True
+    if _insert_lease(podm_uuid, holder, now, expires_at):
+        return True
+    # Someone inserted or holds it; it may have expired in between.
+    return _take_lease(podm_uuid, holder, now, expires_at)
+
+
+@_retry_on_contention
+def release_lease(podm_uuid, holder):
+    """Give up a lease, if ``holder`` still holds it.
+
+    :param podm_uuid: the pod manager's uuid.
+    :param holder: who held it.
+    :returns: True if it was released, False if ``holder`` did not hold it.
+    """
+    with session.writer() as s:
+        result = _execute(s, sa.delete(models.Lease).where(
+            models.Lease.pod_manager_uuid == podm_uuid,
+            models.Lease.holder == holder))
+    return result.rowcount == 1
+
+
+def get_lease(podm_uuid):
+    """The current lease of a pod manager, expired or not.
+
+    :param podm_uuid: the pod manager's uuid.
+    :returns: a :class:`~models.Lease` or None.
+    """
+    with session.reader() as s:
+        return s.scalars(sa.select(models.Lease).where(
+            models.Lease.pod_manager_uuid == podm_uuid)).first()
