@@ -40,8 +40,7 @@ _SCHEMES = ('http', 'https')
 # NOTE(expether): 501 (not implemented) and 505 will not change on a retry.
 _NOT_RETRIED_5XX = (501, 505)
 
-_muted_hosts = set()
-_muted_hosts_lock = threading.Lock()
+_filters_lock = threading.Lock()
 
 
 def parse_address(address):
@@ -91,15 +90,18 @@ def parse_address(address):
 
 def _mute_insecure_warning(host):
     """Silence urllib3's InsecureRequestWarning for one host only."""
-    with _muted_hosts_lock:
-        if host in _muted_hosts:
-            return
+    pattern = (r"Unverified HTTPS request is being made to host '%s'"
+               % re.escape(host))
+    with _filters_lock:
+        # NOTE(expether): look in the live filter list rather than remember
+        # the hosts: warnings.catch_warnings() restores the list on exit.
+        for _action, message, category, _module, _line in warnings.filters:
+            if (category is urllib3_exc.InsecureRequestWarning
+                    and message is not None and message.pattern == pattern):
+                return
         warnings.filterwarnings(
-            'ignore',
-            message=r"Unverified HTTPS request is being made to host '%s'"
-            % re.escape(host),
+            'ignore', message=pattern,
             category=urllib3_exc.InsecureRequestWarning)
-        _muted_hosts.add(host)
 
 
 class Connector(object):
@@ -288,7 +290,8 @@ class Connector(object):
             LOG.info('EEM %(method)s %(path)s failed (%(reason)s); retry '
                      '%(retry)d of %(retries)d in %(delay).1f s',
                      {'method': method, 'path': path,
-                      'reason': error or 'HTTP %s' % response.status_code,
+                      'reason': (getattr(error, 'reason', None)
+                                 or 'HTTP %s' % response.status_code),
                       'retry': attempt, 'retries': attempts - 1,
                       'delay': delay})
             time.sleep(delay)
