@@ -11,3 +11,7 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
+
+"""The ExpEther device pool: its database, claims, composition and
+discovery.
+"""

@@ -28,7 +28,8 @@ Pod managers
     :func:`update_pod_manager`, :func:`set_pod_manager_status`,
     :func:`delete_pod_manager`, :func:`ensure_pod_manager_for_url`.
 Devices
-    :func:`create_device`, :func:`create_devices`, :func:`get_device`,
+    :func:`create_device`, :func:`create_devices`,
+    :func:`device_values_from_eem`, :func:`get_device`,
     :func:`get_device_by_eeid`, :func:`find_device`, :func:`list_devices`,
     :func:`update_device`, :func:`update_devices`,
     :func:`compare_and_set_device`, :func:`delete_device`.
@@ -46,7 +47,6 @@ and PostgreSQL.
 """
 
 import datetime
-import re
 from urllib import parse as urlparse
 
 from ironic.common import exception
@@ -58,12 +58,11 @@ from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 
+from ironic_expether import eem
 from ironic_expether.pool.db import models
 from ironic_expether.pool.db import session
 
 LOG = log.getLogger(__name__)
-
-EEID_PATTERN = re.compile(r'^0x[0-9a-f]{12}$')
 
 _POD_MANAGER_FIELDS = frozenset(['uuid', 'name', 'url', 'username',
                                  'password', 'verify', 'driver', 'status',
@@ -165,17 +164,17 @@ def normalize_verify(verify):
 
 
 def normalize_eeid(eeid):
-    """Normalise an EE id (``0x`` and 12 hex digits) to lower case.
+    """Normalise an EE id to lower case.
 
-    :param eeid: an EE id.
+    :param eeid: an EE id (``0x`` and 10 to 12 hex digits).
     :returns: the EE id in lower case.
     :raises: InvalidParameterValue if it does not match the pattern.
     """
     value = eeid.strip().lower() if isinstance(eeid, str) else None
-    if not value or not EEID_PATTERN.match(value):
+    if not eem.is_valid_eeid(value):
         raise exception.InvalidParameterValue(
-            'EE id must be 0x followed by 12 hexadecimal digits, not %r' %
-            (eeid,))
+            'EE id must be 0x followed by 10 to 12 hexadecimal digits, not '
+            '%r' % (eeid,))
     return value
 
 
@@ -428,6 +427,30 @@ def _device_values(values, allowed):
     return values
 
 
+def device_values_from_eem(eem_device):
+    """The descriptive columns of a device, from EEM's view of it.
+
+    State, holder and purpose are left to the caller (discovery or a
+    claim), which knows which node a group belongs to.
+
+    :param eem_device: an :class:`ironic_expether.eem.Device` (an EEIO).
+    :returns: a dict for :func:`create_devices` or :func:`update_devices`.
+    """
+    return {
+        'eeid': eem_device.id.lower(),
+        'kind': models.KIND_EEIO,
+        'type': eem_device.pci_type,
+        'vendor_name': eem_device.pci_vendor_name,
+        'device_name': eem_device.pci_device_name,
+        'pci_vendor_id': eem_device.pci_vendor_id,
+        'pci_device_id': eem_device.pci_device_id,
+        'pci_class': eem_device.pci_class,
+        'mac_address': eem_device.mac_address,
+        'model': eem_device.type,
+        'group_id': eem_device.group_id,
+    }
+
+
 @_retry_on_contention
 def create_devices(podm_uuid, values_list):
     """Add devices to a pod manager's pool in one transaction.
@@ -533,10 +556,10 @@ def find_device(ref, podm_uuid=None):
                 'Device %(dev)s could not be found in pod manager '
                 '%(podm)s' % {'dev': ref, 'podm': podm_uuid})
         return device
-    if not isinstance(ref, str) or not EEID_PATTERN.match(ref.lower()):
+    if not eem.is_valid_eeid(ref):
         raise exception.InvalidParameterValue(
-            'A device reference must be a uuid or an EE id (0x and 12 '
-            'hexadecimal digits), not %r' % (ref,))
+            'A device reference must be a uuid or an EE id (0x and 10 to '
+            '12 hexadecimal digits), not %r' % (ref,))
     if podm_uuid is not None:
         return get_device_by_eeid(podm_uuid, ref)
     devices = list_devices(eeid=ref)
