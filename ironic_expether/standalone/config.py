@@ -27,7 +27,7 @@ import pprint
 
 def ironic_conf(workdir, api_port, api_host='127.0.0.1',
                 sync_power_state_interval=60, automated_clean=True,
-                expether=None, debug=False):
+                expether=None, debug=False, overrides=None):
     """Build the ``ironic.conf`` of the standalone stack.
 
     The result enables only what the stack uses: the ``expether`` hardware
@@ -45,6 +45,8 @@ def ironic_conf(workdir, api_port, api_host='127.0.0.1',
     :param automated_clean: whether ``provide`` runs automated cleaning.
     :param expether: dict of ``[expether]`` options (None: the defaults).
     :param debug: whether Ironic logs at debug level.
+    :param overrides: more options, a dict of section names to dicts of
+        option values; they win over the values above.
     :returns: a dict of sections, each a dict of option names to strings.
     """
     workdir = os.path.abspath(workdir)
@@ -88,6 +90,8 @@ def ironic_conf(workdir, api_port, api_host='127.0.0.1',
         },
         'expether': dict(expether or {}),
     }
+    for name, options in (overrides or {}).items():
+        sections.setdefault(name, {}).update(options)
     return {name: {key: _ini_value(value) for key, value in options.items()}
             for name, options in sections.items()}
 

@@ -68,6 +68,8 @@ class StackOptions:
     :ivar valence_port: port of the Valence-compatible facade (reserved).
     :ivar sync_power_state_interval: the conductor's power sync interval.
     :ivar expether: extra ``[expether]`` options for ironic.conf.
+    :ivar ironic_options: more ironic.conf options, a dict of section
+        names to dicts of values (they win over the stack's own).
     :ivar debug: debug logging in Ironic.
     :ivar start_timeout: seconds each child gets to become ready.
     """
@@ -86,6 +88,7 @@ class StackOptions:
     valence_port: int = 8181
     sync_power_state_interval: int = 60
     expether: dict = dataclasses.field(default_factory=dict)
+    ironic_options: dict = dataclasses.field(default_factory=dict)
     debug: bool = False
     start_timeout: float = 120.0
 
@@ -308,7 +311,8 @@ class Stack:
         sections = config.ironic_conf(
             self.workdir, opts.port,
             sync_power_state_interval=opts.sync_power_state_interval,
-            expether=expether, debug=opts.debug)
+            expether=expether, debug=opts.debug,
+            overrides=opts.ironic_options)
         config.write_ironic_conf(self.ironic_conf, sections)
 
     def _migrate(self):

@@ -111,6 +111,15 @@ class IronicConfTestCase(base.BaseTestCase):
         self.assertEqual('7000', parser['api']['port'])
         self.assertFalse(parser.has_section('expether'))
 
+    def test_overrides_win(self):
+        sections = config.ironic_conf(
+            self.tmp, 7000, overrides={'conductor': {'automated_clean': False},
+                                       'redfish': {'connection_attempts': 2}})
+        self.assertEqual('false', sections['conductor']['automated_clean'])
+        self.assertEqual('2', sections['redfish']['connection_attempts'])
+        self.assertEqual('60', sections['conductor'][
+            'sync_power_state_interval'])
+
     def test_render_refuses_newlines(self):
         self.assertRaises(ValueError, config.render_ini,
                           {'DEFAULT': {'host': 'a\nb'}})
