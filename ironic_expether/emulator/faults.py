@@ -1,0 +1,248 @@
+# Copyright 2026 The ironic-expether Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Scriptable faults and request counters of the emulator.
+
+A fault rule applies to the EEM requests whose path (without the query)
+or path template (``/eem/devices/<id>/group_id``) matches its ``path``
+glob (``fnmatch`` syntax, ``*`` by default), and whose method matches its
+``method`` when one is given. A rule with a ``count`` applies that many
+times, then expires. Kinds:
+
+``latency``
+    sleep ``seconds`` before answering.
+``error``
+    answer ``status`` (default 500) with an EEM error body, for a fraction
+    ``rate`` of the matching requests (default 1.0; decided by a
+    ``random.Random(seed)`` of the rule, so a seed makes it repeatable);
+    ``drop: true`` closes the connection without any answer instead.
+``malformed``
+    replace a successful answer with ``body``: ``not-json`` (an HTML
+    page), ``wrong-shape`` (a JSON list), ``empty`` (no body) or
+    ``truncated`` (the first half of the real JSON).
+"""
+
+import fnmatch
+import random
+import threading
+
+KINDS = ('latency', 'error', 'malformed')
+MALFORMED_BODIES = ('not-json', 'wrong-shape', 'empty', 'truncated')
+_RULE_KEYS = {
+    'latency': {'seconds'},
+    'error': {'status', 'rate', 'seed', 'code', 'message', 'drop'},
+    'malformed': {'body'},
+}
+_COMMON_KEYS = {'kind', 'path', 'method', 'count'}
+
+
+class FaultError(ValueError):
+    """A fault rule that makes no sense."""
+
+
+def _number(rule, key, default, kind=float, minimum=0):
+    value = rule.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FaultError('%s must be a number, not %r' % (key, value))
+    if value < minimum:
+        raise FaultError('%s must be at least %s' % (key, minimum))
+    return kind(value)
+
+
+class FaultRule(object):
+    """One fault rule; see the module docstring for the fields."""
+
+    def __init__(self, kind, path='*', method=None, count=None, **options):
+        if kind not in KINDS:
+            raise FaultError('kind must be one of %s, not %r'
+                             % (', '.join(KINDS), kind))
+        unknown = set(options) - _RULE_KEYS[kind]
+        if unknown:
+            raise FaultError('unknown field(s) for a %s fault: %s'
+                             % (kind, ', '.join(sorted(unknown))))
+        if not isinstance(path, str):
+            raise FaultError('path must be a string')
+        if method is not None and not isinstance(method, str):
+            raise FaultError('method must be a string')
+        self.kind = kind
+        self.path = path
+        self.method = method.upper() if method else None
+        self.count = (None if count is None
+                      else _number({'count': count}, 'count', 0, int))
+        self.options = {k: v for k, v in options.items() if v is not None}
+        options = self.options
+        if kind == 'latency':
+            self.seconds = _number(options, 'seconds', 1.0)
+        elif kind == 'error':
+            self.status = _number(options, 'status', 500, int, 400)
+            if self.status > 599:
+                raise FaultError('status must be in 400..599')
+            self.rate = _number(options, 'rate', 1.0)
+            if self.rate > 1:
+                raise FaultError('rate must be in 0..1')
+            self.code = str(options.get('code') or '%d00' % self.status)
+            self.message = str(options.get('message') or 'injected fault')
+            self.drop = bool(options.get('drop', False))
+            self._random = random.Random(options.get('seed'))
+        else:
+            self.body = options.get('body', 'not-json')
+            if self.body not in MALFORMED_BODIES:
+                raise FaultError('body must be one of %s, not %r'
+                                 % (', '.join(MALFORMED_BODIES), self.body))
+
+    def matches(self, method, path, template):
+        if self.method and self.method != method:
+            return False
+        return (fnmatch.fnmatchcase(path, self.path)
+                or fnmatch.fnmatchcase(template, self.path))
+
+    def fires(self):
+        """Whether the rule acts on this matching request (lock held)."""
+        if self.count is not None and self.count <= 0:
+            return False
+        if self.kind == 'error' and self.rate < 1 and \
+                self._random.random() >= self.rate:
+            return False
+        if self.count is not None:
+            self.count -= 1
+        return True
+
+    @property
+    def expired(self):
+        return self.count is not None and self.count <= 0
+
+    def to_dict(self):
+        result = {'kind': self.kind, 'path': self.path}
+        if self.method:
+            result['method'] = self.method
+        if self.count is not None:
+            result['count'] = self.count
+        result.update(self.options)
+        return result
+
+
+class Faults(object):
+    """The fault rules of one emulator, and its request counters."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._rules = []
+        self._counters = {}
+
+    # -- rules -------------------------------------------------------------
+
+    def add(self, kind, **fields):
+        """Add a rule.
+
+        :param kind: ``latency``, ``error`` or ``malformed``.
+        :param fields: the rule's fields (see the module docstring).
+        :returns: the rule.
+        :raises: FaultError for a bad rule.
+        """
+        return self.add_rule(FaultRule(kind, **fields))
+
+    def add_rule(self, rule):
+        """Add a FaultRule.
+
+        :returns: the rule.
+        """
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def add_from_dict(self, data):
+        """Add a rule given as a JSON object with a ``kind``.
+
+        :raises: FaultError for a bad rule.
+        """
+        if not isinstance(data, dict):
+            raise FaultError('a fault must be a JSON object')
+        data = dict(data)
+        unknown = set(data) - _COMMON_KEYS - set().union(
+            *_RULE_KEYS.values())
+        if unknown:
+            raise FaultError('unknown field(s): %s'
+                             % ', '.join(sorted(unknown)))
+        return self.add(data.pop('kind', None), **data)
+
+    def add_latency(self, seconds, path='*', method=None, count=None):
+        """Delay matching requests by ``seconds``."""
+        return self.add('latency', seconds=seconds, path=path,
+                        method=method, count=count)
+
+    def add_error(self, status=500, path='*', method=None, rate=1.0,
+                  seed=None, count=None, code=None, message=None,
+                  drop=False):
+        """Fail matching requests (or drop their connection)."""
+        return self.add('error', status=status, path=path, method=method,
+                        rate=rate, seed=seed, count=count, code=code,
+                        message=message, drop=drop)
+
+    def add_malformed(self, body='not-json', path='*', method=None,
+                      count=None):
+        """Garble the successful answers of matching requests."""
+        return self.add('malformed', body=body, path=path, method=method,
+                        count=count)
+
+    def clear(self):
+        """Remove every rule."""
+        with self._lock:
+            self._rules = []
+
+    def rules(self):
+        """:returns: the active rules as dicts."""
+        with self._lock:
+            return [r.to_dict() for r in self._rules if not r.expired]
+
+    def pick(self, kind, method, path, template):
+        """The first rule of a kind that acts on a request, if any.
+
+        Latency rules add up: for ``latency`` the total delay is returned.
+
+        :returns: a FaultRule, a number of seconds for ``latency``, or None.
+        """
+        with self._lock:
+            total = 0.0
+            for rule in self._rules:
+                if rule.kind != kind or rule.expired or \
+                        not rule.matches(method, path, template):
+                    continue
+                if rule.fires():
+                    if kind != 'latency':
+                        self._prune()
+                        return rule
+                    total += rule.seconds
+            self._prune()
+            return total if kind == 'latency' else None
+
+    def _prune(self):
+        self._rules = [r for r in self._rules if not r.expired]
+
+    # -- counters ------------------------------------------------------------
+
+    def count(self, method, template):
+        """Count one request as ``"<METHOD> <template>"``."""
+        key = '%s %s' % (method, template)
+        with self._lock:
+            self._counters[key] = self._counters.get(key, 0) + 1
+
+    def counters(self):
+        """:returns: a dict ``{"GET /eem/devices/detail": 3, ...}``."""
+        with self._lock:
+            return dict(self._counters)
+
+    def reset_counters(self):
+        """Set every counter back to zero."""
+        with self._lock:
+            self._counters = {}
