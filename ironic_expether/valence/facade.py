@@ -116,6 +116,11 @@ def _schema_error_detail(error):
     return error.message
 
 
+def _encode(payload):
+    """Encode an answer as JSON bytes."""
+    return json.dumps(payload).encode('utf-8')
+
+
 def _with_request_id(answer, request_id):
     """Put the request id in a deletion answer, as Valence did.
 
@@ -210,8 +215,9 @@ class ValenceAPI(object):
                 raise errors.BadRequest('The path is not UTF-8 text.')
             handler, params = self._route(request.method, path)
             status, payload = handler(request, request_id, **params)
+            body = None if status == 204 else _encode(payload)
         except errors.ValenceError as exc:
-            status, payload = exc.status, exc.to_body(request_id)
+            status, body = exc.status, _encode(exc.to_body(request_id))
             if isinstance(exc, errors.MethodNotAllowed):
                 headers['Allow'] = ', '.join(exc.allowed)
         except Exception:
@@ -222,15 +228,15 @@ class ValenceAPI(object):
             exc = errors.ValenceError(
                 500, 'Unexpected error in the Valence API; see its log for '
                 'request %s.' % request_id)
-            status, payload = exc.status, exc.to_body(request_id)
+            status, body = exc.status, _encode(exc.to_body(request_id))
         response = webob.Response(status=status, charset=None)
         response.headers[REQUEST_ID_HEADER] = request_id
         response.headers.update(headers)
-        if status == 204:
+        if body is None:
             response.content_type = None
         else:
             response.content_type = 'application/json'
-            response.body = json.dumps(payload).encode('utf-8')
+            response.body = body
         LOG.info('%(method)s %(path)s -> %(status)d in %(ms).0f ms '
                  '(%(request_id)s)',
                  {'method': request.method, 'path': path, 'status': status,
