@@ -124,8 +124,9 @@ class Connector(object):
 
         (retries + 1) * timeout + retry_interval * (2 ** retries - 1)
 
-    seconds (plus name resolution and the time to read an answer whose
-    body stalls), available as :attr:`worst_case_seconds`. With the
+    seconds, available as :attr:`worst_case_seconds`, plus name resolution,
+    a few milliseconds of processing per attempt, and the time to read an
+    answer whose body stalls after its headers arrived. With the
     defaults (timeout 30 s, 2 retries, 1 s interval) that is 93 s for a GET
     and 30 s for a PUT or DELETE.
 
