@@ -26,7 +26,6 @@ loaded from captured data keep their own fields, even odd ones (an
 ``update_time`` sent as a JSON number stays one until the device changes).
 """
 
-import copy
 import json
 import threading
 import time
@@ -80,6 +79,11 @@ class NotFound(EEMStateError):
 class Conflict(EEMStateError):
     status = 409
     code = '40900'
+
+
+def _copy(data):
+    """A deep copy of JSON data (much faster than ``copy.deepcopy``)."""
+    return json.loads(json.dumps(data))
 
 
 def now_ms():
@@ -141,13 +145,15 @@ class EEMState(object):
     def __init__(self, devices=None, api_version='1.0'):
         self.api_version = api_version
         self._lock = threading.RLock()
-        self._initial = [copy.deepcopy(d) for d in devices or ()]
+        # The initial inventory, as JSON text: reset() parses it again.
+        self._initial = json.dumps(list(devices or ()))
         self._clock = 0
         self._load(self._initial)
 
     # -- loading and indexes -------------------------------------------
 
     def _load(self, devices):
+        """Index devices given as JSON text."""
         self._devices = {}      # id -> device dict, in insertion order
         self._seq = {}          # id -> insertion number (list order)
         self._next_seq = 0
@@ -160,8 +166,8 @@ class EEMState(object):
         self._extra = {}        # id -> {'uid_led_status', 'rotary_...'}
         self._port_of = {}      # eeio id -> (eesv id, port index)
         self._plugged = {}      # eesv id -> {port index: eeio id}
-        for device in devices:
-            self._add(copy.deepcopy(device))
+        for device in json.loads(devices):
+            self._add(device)
 
     def _add(self, device):
         if not isinstance(device, dict):
@@ -278,7 +284,7 @@ class EEMState(object):
         with self._lock:
             ids = self._select(status, group_id)
             if detail:
-                return [copy.deepcopy(self._devices[i]) for i in ids]
+                return _copy([self._devices[i] for i in ids])
             return [{'id': i} for i in ids]
 
     def devices_body(self, status=None, group_id=None, detail=False):
@@ -307,7 +313,7 @@ class EEMState(object):
         :raises: NotFound.
         """
         with self._lock:
-            return copy.deepcopy(self._visible(eeid))
+            return _copy(self._visible(eeid))
 
     def device_body(self, eeid):
         """The JSON text of a ``devices/<id>`` answer.
@@ -620,7 +626,7 @@ class EEMState(object):
         :returns: a copy of the device. :raises: NotFound.
         """
         with self._lock:
-            return copy.deepcopy(self._known(eeid))
+            return _copy(self._known(eeid))
 
     def set_down(self, eeid, down=True):
         """Make a device unreachable (both notification statuses down).
@@ -669,9 +675,9 @@ class EEMState(object):
             for key in ('uid_led_status', 'rotary_switch_status'):
                 if key in fields:
                     self._extra[eeid][key] = str(fields.pop(key))
-            device.update(copy.deepcopy(fields))
+            device.update(_copy(fields))
             self._touch(eeid)
-            return copy.deepcopy(device)
+            return _copy(device)
 
     def disappear(self, eeid):
         """Make a device vanish from EEM's answers (it may reappear).
@@ -721,7 +727,7 @@ class EEMState(object):
         """
         with self._lock:
             try:
-                self._add(copy.deepcopy(device))
+                self._add(_copy(device))
             except ValueError as exc:
                 raise BadRequest(str(exc))
             eeid = device['id']
@@ -729,7 +735,7 @@ class EEMState(object):
                 self._connect(eeid)
             else:
                 self._fill_ports(eeid)
-            return copy.deepcopy(self._devices[eeid])
+            return _copy(self._devices[eeid])
 
     def remove_device(self, eeid):
         """Remove a device for good.
