@@ -149,13 +149,16 @@ class IronicClient(object):
                 url, http_method, headers=headers, raise_exc=False,
                 log=False, **kwargs)
         except ks_exc.ClientException as exc:
-            LOG.warning('Ironic request %(method)s %(path)s failed: '
-                        '%(error)s', {'method': http_method, 'path': path,
-                                      'error': exc.__class__.__name__})
+            LOG.warning('Ironic request %(method)s %(path)s %(query)s '
+                        'failed: %(error)s',
+                        {'method': http_method, 'path': path,
+                         'query': query or '',
+                         'error': exc.__class__.__name__})
             raise self._unavailable(exc, url)
-        LOG.debug('Ironic answered %(status)s to %(method)s %(path)s',
-                  {'status': response.status_code, 'method': http_method,
-                   'path': path})
+        LOG.debug('Ironic answered %(status)s to %(method)s %(path)s '
+                  '%(query)s', {'status': response.status_code,
+                                'method': http_method, 'path': path,
+                                'query': query or ''})
         if response.status_code >= 400:
             raise errors.from_ironic(response.status_code, response.text)
         if not response.content:

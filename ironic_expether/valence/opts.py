@@ -64,9 +64,12 @@ def register_opts(conf):
 
     :param conf: an oslo_config.cfg.ConfigOpts instance.
     """
-    conf.register_group(API_GROUP)
-    conf.register_opts(api_opts, group=API_GROUP)
-    conf.register_group(IRONIC_GROUP)
+    # NOTE(expether): oslo.config keeps option values (overrides included)
+    # in the OptGroup object; fresh groups keep two ConfigOpts apart.
+    for group in (API_GROUP, IRONIC_GROUP):
+        conf.register_group(cfg.OptGroup(group.name, title=group.title,
+                                         help=group.help))
+    conf.register_opts(api_opts, group=API_GROUP.name)
     ks_loading.register_session_conf_options(conf, IRONIC_GROUP.name)
     ks_loading.register_auth_conf_options(conf, IRONIC_GROUP.name)
     ks_loading.register_adapter_conf_options(conf, IRONIC_GROUP.name,
