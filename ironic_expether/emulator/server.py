@@ -239,7 +239,7 @@ class EmulatorServer(object):
                 raise RuntimeError('the emulator is already running')
             self._open_listener()
             self._running = True
-        LOG.info('EEM emulator listening on %s', self.url)
+        LOG.debug('EEM emulator listening on %s', self.url)
         return self
 
     def stop(self):
