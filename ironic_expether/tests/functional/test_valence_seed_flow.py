@@ -60,7 +60,8 @@ class ValenceSeedFlowTestCase(base.StackTestCase):
         cls.addClassCleanup(log.close)
         process = subprocess.Popen(
             [sys.executable, '-m', 'ironic_expether.cmd.valence_api',
-             '--port', '0', '--ironic-url', cls.endpoint], stdout=subprocess.PIPE, stderr=log, text=True)
+             '--port', '0', '--ironic-url', cls.endpoint],
+            stdout=subprocess.PIPE, stderr=log, text=True)
         cls.addClassCleanup(cls._stop_facade, process)
         line = process.stdout.readline()
         if not line.startswith('Valence API listening on '):
