@@ -179,6 +179,7 @@ def normalize_eeid(eeid):
 
 
 def _duplicate_to_conflict(exc, what, values):
+    """A Conflict for a DBDuplicateEntry; raise it ``from None``."""
     columns = [c for c in exc.columns if c in values] or exc.columns
     # NOTE(expether): the driver's message may contain every inserted
     # value, the password included; build our own from safe fields.
@@ -232,7 +233,7 @@ def create_pod_manager(values):
             s.add(podm)
             s.flush()
     except db_exc.DBDuplicateEntry as e:
-        raise _duplicate_to_conflict(e, 'pod manager', values)
+        raise _duplicate_to_conflict(e, 'pod manager', values) from None
     return podm
 
 
@@ -303,7 +304,7 @@ def update_pod_manager(podm_uuid, values):
             podm.update(values)
             s.flush()
     except db_exc.DBDuplicateEntry as e:
-        raise _duplicate_to_conflict(e, 'pod manager', values)
+        raise _duplicate_to_conflict(e, 'pod manager', values) from None
     return podm
 
 
@@ -486,7 +487,7 @@ def create_devices(podm_uuid, values_list):
         raise exception.Conflict(
             'A device with the same %(cols)s already exists in pod manager '
             '%(podm)s' % {'cols': ', '.join(e.columns) or 'EE id',
-                          'podm': podm_uuid})
+                          'podm': podm_uuid}) from None
     return rows
 
 
@@ -757,7 +758,7 @@ def create_flavor(values):
             s.add(flavor)
             s.flush()
     except db_exc.DBDuplicateEntry as e:
-        raise _duplicate_to_conflict(e, 'flavor', values)
+        raise _duplicate_to_conflict(e, 'flavor', values) from None
     return flavor
 
 
@@ -851,7 +852,7 @@ def _insert_lease(podm_uuid, holder, now, expires_at):
         return False
     except db_exc.DBReferenceError:
         raise exception.NotFound('Pod manager %s could not be found' %
-                                 podm_uuid)
+                                 podm_uuid) from None
     return True
 
 
