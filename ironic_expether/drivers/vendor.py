@@ -20,25 +20,38 @@ All methods are synchronous and return dicts:
 * ``detach`` (POST, ``resource_id``): return a device to the free pool;
 * ``devices`` (GET): the devices in the node's group.
 
-``resource_id`` is the EE id of the device's IO engine (EEIO). The EEM
-moves themselves are in :mod:`ironic_expether.drivers.fabric`.
+``resource_id`` is the pool uuid of a device or the EE id of its IO engine
+(EEIO). Attach and detach claim the device in the pool first
+(:mod:`ironic_expether.pool.claims`); the EEM moves themselves are in
+:mod:`ironic_expether.drivers.fabric`.
+
+The Valence-compatible methods (driver passthru and ``release``,
+``register``) and the deploy/clean steps come from
+:class:`ironic_expether.valence.passthru.ValencePassthruMixin`.
 """
 
 from ironic.common import exception
 from ironic.common.i18n import _
 from ironic.drivers import base
+from oslo_utils import uuidutils
 
 from ironic_expether.drivers import fabric
 from ironic_expether.drivers import utils
-from ironic_expether import eem
+from ironic_expether.pool import claims
+from ironic_expether.pool import compose
+from ironic_expether.valence import passthru
+from ironic_expether.valence import views
 
 
 def _check_resource_id(method, value):
+    if isinstance(value, str) and uuidutils.is_uuid_like(value):
+        return value
     eeid = utils.normalize_eeid(value)
     if eeid is None:
         raise exception.InvalidParameterValue(
-            _('%(method)s: resource_id "%(value)s" is not a device id (an '
-              'EE id: "0x" followed by 10 to 12 hexadecimal digits).') %
+            _('%(method)s: resource_id "%(value)s" is not a device id (a '
+              'pool uuid, or an EE id: "0x" followed by 10 to 12 '
+              'hexadecimal digits).') %
             {'method': method, 'value': value})
     return eeid
 
@@ -68,7 +81,7 @@ def _device_dict(device):
     }
 
 
-class ExpEtherVendor(base.VendorInterface):
+class ExpEtherVendor(passthru.ValencePassthruMixin, base.VendorInterface):
     """Attach, detach and list the ExpEther devices of a node."""
 
     def get_properties(self):
@@ -95,6 +108,8 @@ class ExpEtherVendor(base.VendorInterface):
         utils.parse_driver_info(task.node)
         if method is None:
             return
+        if method in passthru.NODE_METHODS:
+            return self.validate_node_method(task, method, **kwargs)
         kwargs.pop('http_method', None)
         spec = ARGUMENTS.get(method)
         if spec is None:
@@ -118,45 +133,45 @@ class ExpEtherVendor(base.VendorInterface):
 
     @base.passthru(['POST'], async_call=False,
                    description=_('Attach a device to the node. Argument: '
-                                 'resource_id, the EE id of the device. '
-                                 'Returns the device id and the group id.'))
+                                 'resource_id, the pool uuid or EE id of '
+                                 'the device. Returns the device.'))
     def attach(self, task, http_method=None, resource_id=None):
-        """Attach a free device to the node's server engine.
+        """Attach a free device of the node's pod manager to the node.
 
         :param task: a TaskManager instance containing the node to act on.
         :param http_method: ``'POST'``.
-        :param resource_id: EE id of the device (EEIO).
-        :returns: ``{'resource_id': ..., 'eesv_id': ..., 'group_id': ...}``.
+        :param resource_id: pool uuid or EE id of the device (EEIO).
+        :returns: the device in Valence's detail shape.
         :raises: InvalidParameterValue, NotFound, Conflict,
-            DriverOperationError as :func:`fabric.connect`.
+            DriverOperationError as :func:`claims.attach`.
         """
-        eeio_id = _check_resource_id('attach', resource_id)
-        info = utils.parse_driver_info(task.node)
-        gid = fabric.connect(utils.get_client(info), info['eesv_id'],
-                             eeio_id, node=task.node)
-        return {'resource_id': eeio_id, 'eesv_id': info['eesv_id'],
-                'group_id': gid}
+        ref = _check_resource_id('attach', resource_id)
+        eesv_id = utils.parse_driver_info(task.node)['eesv_id']
+        device = claims.attach(task.node, ref)
+        compose.describe_node(task.node)
+        return views.device_detail(device, {task.node.uuid: eesv_id})
 
     @base.passthru(['POST'], async_call=False,
                    description=_('Detach a device from the node. Argument: '
-                                 'resource_id, the EE id of the device.'))
+                                 'resource_id, the pool uuid or EE id of '
+                                 'the device. Returns the device.'))
     def detach(self, task, http_method=None, resource_id=None):
-        """Return a device of the node to the free pool.
+        """Return a device the node holds to the free pool.
+
+        Only a device held by this node can be detached (Valence detached
+        any device, whatever node the URL named).
 
         :param task: a TaskManager instance containing the node to act on.
         :param http_method: ``'POST'``.
-        :param resource_id: EE id of the device (EEIO).
-        :returns: ``{'resource_id': ..., 'eesv_id': ..., 'group_id':
-            '4093'}``.
-        :raises: InvalidParameterValue, NotFound, Conflict,
-            DriverOperationError as :func:`fabric.disconnect`.
+        :param resource_id: pool uuid or EE id of the device (EEIO).
+        :returns: the device in Valence's detail shape (now free).
+        :raises: InvalidParameterValue, NotFound, Conflict (the node does
+            not hold it), DriverOperationError as :func:`claims.detach`.
         """
-        eeio_id = _check_resource_id('detach', resource_id)
-        info = utils.parse_driver_info(task.node)
-        fabric.disconnect(utils.get_client(info), info['eesv_id'], eeio_id,
-                          node=task.node)
-        return {'resource_id': eeio_id, 'eesv_id': info['eesv_id'],
-                'group_id': eem.EEIO_FREE_GROUP}
+        ref = _check_resource_id('detach', resource_id)
+        device = claims.detach(task.node, ref)
+        compose.describe_node(task.node)
+        return views.device_detail(device)
 
     @base.passthru(['GET'], async_call=False, require_exclusive_lock=False,
                    description=_('List the devices attached to the node.'))

@@ -1,0 +1,562 @@
+# Copyright 2026 The ironic-expether Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Composing servers: pick a server engine, attach devices, enroll it.
+
+:func:`compose` (Valence's ``POST /v1/nodes``) and :func:`manage`
+(``POST /v1/nodes/manage``) run in the conductor, from driver passthru
+methods. Device moves go through :mod:`ironic_expether.pool.claims`, so
+every device is claimed in the pool before EEM moves it.
+
+Choosing a server engine (EESV) of the pod manager, from ONE
+``devices/detail`` request to its EEM:
+
+* the engine is up (its notification statuses are not all down) and can
+  take the requested number of devices (``max_eeio_count``);
+* its group holds no IO engine at all: devices in it belong to someone
+  else (or leaked), and are never silently adopted;
+* nothing holds it: either no Ironic node stands for it, or its node has
+  no pool devices, no instance, is not in maintenance, is in ``enroll``,
+  ``manageable`` or ``available``, and its lock can be taken;
+* among those, the ones with the fewest devices in their group come
+  first, in random order, so that concurrent requests spread out instead
+  of all trying EEM's first engine.
+
+Two concurrent composes never take the same server engine: a new node's
+uuid is derived from the pod manager and the EE id (:func:`node_uuid_for`),
+so the second ``INSERT`` of the same engine fails on Ironic's unique uuid;
+an existing node is taken with its exclusive lock and checked again under
+it. A new node is created already reserved by this conductor, so no other
+request can take it before its devices are attached.
+
+Any failure undoes what the request did: the devices it attached go back
+to the pool (their claims too) and a node it created is deleted.
+"""
+
+import collections
+import random
+import uuid
+
+from ironic.common import driver_factory
+from ironic.common import exception
+from ironic.common.i18n import _
+from ironic.common import states
+from ironic.common import utils as ironic_utils
+from ironic.conductor import task_manager
+from ironic.conf import CONF
+from ironic import objects
+from oslo_log import log
+from oslo_utils import excutils
+from oslo_utils import strutils
+from oslo_utils import timeutils
+
+from ironic_expether.drivers import fabric
+from ironic_expether.drivers import utils as driver_utils
+from ironic_expether import eem
+from ironic_expether.pool import claims
+from ironic_expether.pool.db import api as db_api
+from ironic_expether.pool.db import models
+
+LOG = log.getLogger(__name__)
+
+DRIVER = 'expether'
+#: Namespace of the uuids of nodes made by compose and manage.
+NODE_NAMESPACE = uuid.UUID('5d0c6a9e-2f57-4b8e-9c3e-e7e4e8d2a001')
+#: Key of node.properties describing the composition's devices.
+DEVICES_PROPERTY = 'expether_devices'
+#: Prefix of the traits telling Nova which device types a node has.
+TRAIT_PREFIX = 'CUSTOM_EXPETHER_'
+#: Provision states in which a node without devices may be composed.
+COMPOSABLE_STATES = (states.ENROLL, states.MANAGEABLE, states.AVAILABLE)
+
+
+def node_uuid_for(podm_uuid, eesv_id):
+    """The uuid of the node compose or manage creates for a server engine.
+
+    Derived from the pod manager and the EE id, so two concurrent requests
+    for the same engine collide on Ironic's unique node uuid.
+
+    :param podm_uuid: the pod manager's uuid.
+    :param eesv_id: the server engine's EE id.
+    :returns: a uuid string.
+    """
+    return str(uuid.uuid5(NODE_NAMESPACE,
+                          '%s/%s' % (podm_uuid, eesv_id.lower())))
+
+
+def trait_for(pci_type):
+    """The Ironic trait of a device type.
+
+    :param pci_type: ``GPU``, ``SSD``, ``Multi``...
+    :returns: ``CUSTOM_EXPETHER_GPU``...
+    """
+    return TRAIT_PREFIX + pci_type.upper()
+
+
+def verify_value(verify):
+    """A pod manager's stored TLS setting as the EEM client takes it.
+
+    :param verify: ``'True'``, ``'False'`` or a CA bundle path.
+    :returns: True, False or the path.
+    """
+    value = strutils.bool_from_string(verify, default=None)
+    return verify if value is None else value
+
+
+def client_info(podm):
+    """The EEM connection details of a pod manager, for get_client.
+
+    :param podm: a pool ``PodManager`` record.
+    :returns: a dict with ``address``, ``username``, ``password``,
+        ``verify``.
+    """
+    return {'address': podm.url, 'username': podm.username,
+            'password': podm.password, 'verify': verify_value(podm.verify)}
+
+
+def client_for(podm):
+    """The (cached) EEM client of a pod manager.
+
+    :param podm: a pool ``PodManager`` record.
+    :returns: an :class:`ironic_expether.eem.EEMClient`.
+    """
+    return driver_utils.get_client(client_info(podm))
+
+
+def node_driver_info(podm, eesv_id):
+    """driver_info of a node of a pod manager's server engine.
+
+    :param podm: a pool ``PodManager`` record.
+    :param eesv_id: the server engine's EE id.
+    :returns: a dict with ``eem_address``, ``eesv_id`` and, when the pod
+        manager has them, ``eem_username``, ``eem_password`` and
+        ``eem_verify_ca``.
+    """
+    info = {'eem_address': podm.url, 'eesv_id': eesv_id.lower()}
+    if podm.username:
+        info['eem_username'] = podm.username
+    if podm.password:
+        info['eem_password'] = podm.password
+    if podm.verify and podm.verify != 'True':
+        info['eem_verify_ca'] = podm.verify
+    return info
+
+
+def _same_url(a, b):
+    try:
+        return db_api.normalize_url(a) == db_api.normalize_url(b)
+    except exception.InvalidParameterValue:
+        return False
+
+
+def nodes_of_pod_manager(context, podm):
+    """The expether nodes of a pod manager, by server engine EE id.
+
+    :param context: a request context.
+    :param podm: a pool ``PodManager`` record.
+    :returns: dict of lower-case EE id -> Ironic node.
+    """
+    result = {}
+    for node in objects.Node.list(context, filters={'driver': DRIVER}):
+        info = node.driver_info or {}
+        eesv_id = info.get('eesv_id')
+        if (isinstance(eesv_id, str)
+                and _same_url(info.get('eem_address'), podm.url)):
+            result[eesv_id.lower()] = node
+    return result
+
+
+def _own_group(eesv):
+    try:
+        return eem.MIN_GROUP_ID <= int(eesv.group_id) <= eem.MAX_GROUP_ID
+    except (TypeError, ValueError):
+        return False
+
+
+def node_is_idle(node):
+    """Whether an enrolled node may be taken by compose.
+
+    :param node: an Ironic node.
+    :returns: True when it has no instance, is not in maintenance, is in
+        one of :data:`COMPOSABLE_STATES` and holds no pool device.
+    """
+    return (not node.instance_uuid and not node.maintenance
+            and node.provision_state in COMPOSABLE_STATES
+            and not claims.devices_of_node(node.uuid))
+
+
+def select_candidates(eem_devices, nodes, count):
+    """Server engines compose may take, best first.
+
+    :param eem_devices: every device of the EEM (one ``devices/detail``).
+    :param nodes: dict of EE id -> Ironic node (:func:`nodes_of_pod_manager`).
+    :param count: how many devices will be attached.
+    :returns: list of ``(eesv, node or None)``, best first.
+    """
+    per_group = collections.Counter(d.group_id for d in eem_devices
+                                    if d.is_eeio)
+    ranked = []
+    for eesv in eem_devices:
+        if not eesv.is_eesv or not eem.is_valid_eeid(eesv.id):
+            continue
+        if not eesv.is_up:
+            continue
+        if eesv.max_eeio_count is not None and eesv.max_eeio_count < count:
+            continue
+        used = per_group[eesv.group_id] if _own_group(eesv) else 0
+        if used:
+            # Devices of others (or leaked ones) are in its group.
+            continue
+        node = nodes.get(eesv.id.lower())
+        if node is not None and (node.reservation or not node_is_idle(node)):
+            continue
+        ranked.append((used, random.random(), eesv, node))
+    ranked.sort(key=lambda item: item[:2])
+    return [(eesv, node) for _used, _rand, eesv, node in ranked]
+
+
+def describe_node(node):
+    """Write a node's composition devices into its properties and traits.
+
+    ``properties['expether_devices']`` lists the composition's devices
+    (uuid, EE id, type, vendor and device names); a trait
+    ``CUSTOM_EXPETHER_<TYPE>`` is set for every type present and removed
+    for every type gone. Devices attached at deploy time are not listed:
+    they leave with the instance.
+
+    :param node: an Ironic node object (saved by this function).
+    """
+    devices = claims.devices_of_node(node.uuid,
+                                     purpose=models.PURPOSE_COMPOSITION)
+    listed = [{'uuid': d.uuid, 'id': d.eeid, 'type': d.type,
+               'vendor_name': d.vendor_name, 'device_name': d.device_name}
+              for d in sorted(devices, key=lambda d: d.eeid)]
+    properties = dict(node.properties or {})
+    if listed:
+        properties[DEVICES_PROPERTY] = listed
+    else:
+        properties.pop(DEVICES_PROPERTY, None)
+    if properties != (node.properties or {}):
+        node.properties = properties
+        node.save()
+    wanted = {trait_for(d.type) for d in devices if d.type}
+    current = {t.trait for t in objects.TraitList.get_by_node_id(
+        node._context, node.id) if t.trait.startswith(TRAIT_PREFIX)}
+    for trait in sorted(wanted - current):
+        objects.Trait(node._context, node_id=node.id, trait=trait,
+                      version='1.0').create()
+    for trait in sorted(current - wanted):
+        try:
+            objects.Trait.destroy(node._context, node.id, trait)
+        except exception.NodeTraitNotFound:
+            pass
+
+
+def requested_types(context, properties=None, flavor_id=None):
+    """The device types a compose request asks for.
+
+    :param context: a request context.
+    :param properties: Valence's ``properties`` of the request.
+    :param flavor_id: the uuid of a stored flavor, instead.
+    :returns: the list of types, repeats kept.
+    :raises: NotFound naming flavor_id if the flavor does not exist.
+    """
+    if flavor_id is not None:
+        try:
+            properties = db_api.get_flavor(flavor_id).properties
+        except exception.NotFound:
+            raise exception.NotFound(
+                _('flavor_id: flavor %s could not be found') % flavor_id)
+    pci = (properties or {}).get('pci_device') or {}
+    return list(pci.get('type') or [])
+
+
+def get_pod_manager(podm_uuid):
+    """The pod manager a request names, or the only one.
+
+    :param podm_uuid: the ``podm_id`` of the request, or None.
+    :returns: a pool ``PodManager`` record.
+    :raises: NotFound naming podm_id if it does not exist.
+    :raises: MissingParameterValue naming podm_id if it is None and there
+        is not exactly one pod manager.
+    """
+    if podm_uuid is None:
+        podms = db_api.list_pod_managers()
+        if len(podms) != 1:
+            raise exception.MissingParameterValue(
+                _('podm_id is required: there are %d pod managers') %
+                len(podms))
+        return podms[0]
+    try:
+        return db_api.get_pod_manager(podm_uuid)
+    except exception.NotFound:
+        raise exception.NotFound(
+            _('podm_id: pod manager %s could not be found') % podm_uuid)
+
+
+def _check_name_free(context, name):
+    try:
+        objects.Node.get_by_name(context, name)
+    except exception.NodeNotFound:
+        return
+    raise exception.DuplicateName(name=name)
+
+
+def _check_free_counts(podm, types):
+    """Fail early, before any move, when the pool lacks devices."""
+    wanted = collections.Counter(types)
+    for pci_type, count in sorted(wanted.items()):
+        free = len(db_api.list_devices(podm_uuid=podm.uuid,
+                                       state=models.DEVICE_FREE,
+                                       type=pci_type, limit=count))
+        if free < count:
+            raise exception.Conflict(
+                _('properties.pci_device.type: %(count)d device(s) of type '
+                  '%(type)s requested, %(free)d free in pod manager '
+                  '%(podm)s; nothing was attached') %
+                {'count': count, 'type': pci_type, 'free': free,
+                 'podm': podm.uuid})
+
+
+def _new_node(context, podm, eesv_id, name, description):
+    """Create the node of a server engine, reserved by this conductor.
+
+    :returns: the node, or None if another request created it first.
+    """
+    node = objects.Node(
+        context, uuid=node_uuid_for(podm.uuid, eesv_id), name=name,
+        driver=DRIVER, driver_info=node_driver_info(podm, eesv_id),
+        provision_state=states.ENROLL, power_state=states.NOSTATE,
+        resource_class=CONF.default_resource_class, conductor_group='',
+        properties={}, description=description, reservation=CONF.host)
+    driver_factory.check_and_update_node_interfaces(node)
+    try:
+        node.create()
+    except exception.NodeAlreadyExists:
+        LOG.info('Server engine %(eesv)s of pod manager %(podm)s was taken '
+                 'by a concurrent request', {'eesv': eesv_id,
+                                             'podm': podm.uuid})
+        return None
+    return node
+
+
+def _release_reservation(context, node):
+    try:
+        objects.Node.release(context, CONF.host, node.id)
+    except exception.NodeNotFound:
+        pass  # deleted by a rollback
+    except (exception.NodeNotLocked, exception.NodeLocked) as e:
+        LOG.warning('Could not release the reservation of node %(node)s: '
+                    '%(err)s', {'node': node.uuid, 'err': e})
+
+
+def _rollback(node, attached, created):
+    """Undo a failed composition; returns nothing, never raises."""
+    leftover = False
+    if attached:
+        try:
+            claims.release(node, [d.uuid for d in attached])
+        except Exception as e:
+            leftover = True
+            LOG.error('Rollback of the composition of node %(node)s could '
+                      'not release every device: %(err)s; the node keeps '
+                      'them', {'node': node.uuid, 'err': e})
+    if created and not leftover:
+        try:
+            node.destroy()
+        except Exception as e:
+            LOG.error('Rollback could not delete node %(node)s: %(err)s',
+                      {'node': node.uuid, 'err': e})
+    elif created:
+        node.maintenance = True
+        node.maintenance_reason = _('Composition failed and some devices '
+                                    'could not be released; release them '
+                                    'with the release passthru.')
+        node.save()
+
+
+def _compose_on_new(context, podm, eesv, name, description, types):
+    node = _new_node(context, podm, eesv.id, name, description)
+    if node is None:
+        return None
+    attached = []
+    try:
+        for pci_type in types:
+            attached.append(claims.attach_free(
+                node, pci_type, purpose=models.PURPOSE_COMPOSITION))
+        describe_node(node)
+    except Exception:
+        with excutils.save_and_reraise_exception():
+            _rollback(node, attached, created=True)
+    finally:
+        _release_reservation(context, node)
+    return objects.Node.get_by_uuid(context, node.uuid)
+
+
+def _compose_on_existing(context, node, name, description, types):
+    try:
+        task = task_manager.acquire(context, node.uuid, shared=False,
+                                    purpose='compose', retry=False)
+    except (exception.NodeLocked, exception.NodeNotFound):
+        return None
+    with task:
+        node = task.node
+        if not node_is_idle(node):
+            return None
+        attached = []
+        try:
+            for pci_type in types:
+                attached.append(claims.attach_free(
+                    node, pci_type, purpose=models.PURPOSE_COMPOSITION))
+            node.name = name
+            if description is not None:
+                node.description = description
+            node.save()
+            describe_node(node)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                _rollback(node, attached, created=False)
+        return node
+
+
+def compose(context, name, podm_uuid=None, types=(), description=None):
+    """Compose a server: a free server engine with one device per type.
+
+    :param context: a request context.
+    :param name: the node's name (must be free in Ironic).
+    :param podm_uuid: the pod manager; None when there is exactly one.
+    :param types: device types, one device each (repeats allowed).
+    :param description: the node's description.
+    :returns: the Ironic node.
+    :raises: NotFound naming podm_id if the pod manager does not exist.
+    :raises: InvalidParameterValue naming name if it is not a valid node
+        name.
+    :raises: DuplicateName (409) if a node has that name.
+    :raises: Conflict (409) when no free server engine or not enough free
+        devices are left; nothing is attached then.
+    :raises: DriverOperationError if EEM fails; everything is rolled back.
+    """
+    if not ironic_utils.is_valid_logical_name(name):
+        raise exception.InvalidParameterValue(
+            _('name: "%s" is not a valid node name (letters, digits, "-", '
+              '".", "_" and "~" only)') % name)
+    types = list(types)
+    podm = get_pod_manager(podm_uuid)
+    _check_name_free(context, name)
+    _check_free_counts(podm, types)
+    client = client_for(podm)
+    with driver_utils.eem_errors(None, _('listing the devices of pod '
+                                         'manager %s') % podm.uuid,
+                                 client=client):
+        eem_devices = client.list_devices()
+    nodes = nodes_of_pod_manager(context, podm)
+    started = timeutils.utcnow()
+    for eesv, node in select_candidates(eem_devices, nodes, len(types)):
+        if node is None:
+            result = _compose_on_new(context, podm, eesv, name, description,
+                                     types)
+        else:
+            result = _compose_on_existing(context, node, name, description,
+                                          types)
+        if result is not None:
+            LOG.info('Composed node %(node)s (%(name)s) on server engine '
+                     '%(eesv)s of pod manager %(podm)s with %(types)s in '
+                     '%(secs).1f s', {
+                         'node': result.uuid, 'name': name, 'eesv': eesv.id,
+                         'podm': podm.uuid, 'types': types or 'no devices',
+                         'secs': timeutils.delta_seconds(
+                             started, timeutils.utcnow())})
+            return result
+    raise exception.Conflict(
+        _('podm_id: no free server engine is left in pod manager %s (up, '
+          'with an empty group, not used by an Ironic node)') % podm.uuid)
+
+
+def _adopt(context, podm, node, eeio):
+    """Make a device already in a node's group one of its devices."""
+    values = db_api.device_values_from_eem(eeio)
+    try:
+        device = db_api.get_device_by_eeid(podm.uuid, eeio.id)
+    except exception.NotFound:
+        values.update(state=models.DEVICE_ALLOCATED, node_uuid=node.uuid,
+                      purpose=models.PURPOSE_COMPOSITION)
+        try:
+            return db_api.create_device(podm.uuid, values)
+        except exception.Conflict:
+            device = db_api.get_device_by_eeid(podm.uuid, eeio.id)
+    if device.node_uuid == node.uuid:
+        return device
+    values.pop('eeid')
+    values.update(state=models.DEVICE_ALLOCATED, node_uuid=node.uuid,
+                  purpose=models.PURPOSE_COMPOSITION, claimed_at=None)
+    return db_api.update_device(
+        device.uuid, values,
+        expected={'node_uuid': None,
+                  'state': (models.DEVICE_FREE, models.DEVICE_ALLOCATED,
+                            models.DEVICE_MISSING)})
+
+
+def manage(context, node_index, podm_uuid=None):
+    """Enroll an existing server engine, adopting the devices in its group.
+
+    :param context: a request context.
+    :param node_index: the server engine's EE id.
+    :param podm_uuid: the pod manager; None when there is exactly one.
+    :returns: the new Ironic node (in ``enroll``, named after the EE id).
+    :raises: NotFound naming podm_id or node_index.
+    :raises: InvalidParameterValue naming node_index if it is an IO
+        engine.
+    :raises: Conflict (409) if an Ironic node already stands for it, or a
+        device in its group is held by another node.
+    :raises: DriverOperationError if EEM fails.
+    """
+    eesv_id = node_index.lower()
+    podm = get_pod_manager(podm_uuid)
+    existing = nodes_of_pod_manager(context, podm).get(eesv_id)
+    if existing is not None:
+        raise exception.Conflict(
+            _('node_index: server engine %(eesv)s is already managed as '
+              'node %(node)s') % {'eesv': eesv_id, 'node': existing.uuid})
+    client = client_for(podm)
+    with driver_utils.eem_errors(
+            None, _('reading server engine %s') % eesv_id, client=client,
+            not_found=exception.NotFound):
+        eesv = client.get_device(eesv_id)
+    if not eesv.is_eesv:
+        raise exception.InvalidParameterValue(
+            _('node_index: %s is an IO engine (EEIO), not a server engine '
+              '(EESV)') % eesv_id)
+    _eesv, devices = fabric.devices_of(client, eesv_id)
+    node = _new_node(context, podm, eesv_id, eesv_id, None)
+    if node is None:
+        raise exception.Conflict(
+            _('node_index: server engine %s is already managed') % eesv_id)
+    try:
+        for eeio in devices:
+            _adopt(context, podm, node, eeio)
+        describe_node(node)
+    except Exception:
+        with excutils.save_and_reraise_exception():
+            for device in claims.devices_of_node(node.uuid):
+                # Adopted, not moved: give the records back as they were.
+                db_api.compare_and_set_device(
+                    device.uuid, {'node_uuid': node.uuid},
+                    {'node_uuid': None, 'purpose': None})
+            node.destroy()
+    _release_reservation(context, node)
+    LOG.info('Managing server engine %(eesv)s of pod manager %(podm)s as '
+             'node %(node)s with %(n)d device(s) adopted',
+             {'eesv': eesv_id, 'podm': podm.uuid, 'node': node.uuid,
+              'n': len(devices)})
+    return objects.Node.get_by_uuid(context, node.uuid)

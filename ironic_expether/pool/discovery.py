@@ -1,0 +1,609 @@
+# Copyright 2026 The ironic-expether Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Discovery: bring the pool and the Ironic nodes in line with EEM.
+
+:func:`sync` is the one code path of both the conductor's periodic task
+(:mod:`ironic_expether.drivers.periodics`, with ``use_lease=True``) and
+the ``sync`` driver passthru. For each pod manager it makes exactly ONE
+EEM request (``devices/detail``), compares EEM's answer with the pool's
+records and the managed nodes in memory, and writes only the difference,
+in bulk. In steady state (nothing changed) it writes nothing.
+
+Rules, for each IO engine (EEIO):
+
+* unknown to the pool: it joins with its type, vendor and device names;
+  ``free`` in group 4093, ``allocated`` to the node owning its group
+  (``driver_info['eesv_id']`` names the server engine of the group), or
+  to nobody when no managed node owns the group, ``missing`` when down;
+* group moved (also outside Ironic): state and holder follow EEM;
+* no longer listed by EEM, or reported down: ``missing``, keeping its
+  uuid and holder; when it comes back it keeps the same uuid;
+* ``claimed`` for less than ``[expether] claim_timeout``: left alone (a
+  move is in flight); older: repaired from EEM's view;
+* held by a node that no longer exists: its group is deleted in EEM
+  (back to 4093) and it becomes ``free`` again.
+
+Then, for each managed node of the pod manager, ``properties
+['expether_devices']`` and the ``CUSTOM_EXPETHER_<TYPE>`` traits follow its
+composition devices; a change is logged and recorded in the node's
+history (event type ``expether``). With ``[expether] auto_enroll``, server
+engines (EESVs) without a node are enrolled, in ``enroll``, under a uuid
+derived from the pod manager and the EE id so that two conductors never
+enroll the same engine twice.
+
+A pod manager whose EEM fails is marked ``offline`` with the reason, and
+the others are still synced; it is marked ``online`` again when it
+answers. With ``use_lease``, a pod manager is synced only by the conductor
+holding its lease (see :func:`sync`).
+"""
+
+import collections
+import datetime
+import uuid as uuid_lib
+
+from ironic.common import driver_factory
+from ironic.common import exception
+from ironic.common import states
+from ironic.conductor import task_manager
+from ironic.conductor import utils as conductor_utils
+from ironic.conf import CONF
+from ironic.db import api as ironic_dbapi
+from ironic import objects
+from oslo_log import log
+from oslo_utils import strutils
+from oslo_utils import timeutils
+
+from ironic_expether.drivers import utils as driver_utils
+from ironic_expether import eem
+from ironic_expether.pool.db import api as db_api
+from ironic_expether.pool.db import models
+from ironic_expether.pool import snapshot
+
+LOG = log.getLogger(__name__)
+
+SUCCESS = 'SUCCESS'
+FAILED = 'FAILED'
+#: Only with ``use_lease``: another conductor holds the pod manager.
+SKIPPED = 'SKIPPED'
+
+DRIVER = 'expether'
+#: Must match :mod:`ironic_expether.pool.compose`.
+DEVICES_PROPERTY = 'expether_devices'
+TRAIT_PREFIX = 'CUSTOM_EXPETHER_'
+NODE_NAMESPACE = uuid_lib.UUID('5d0c6a9e-2f57-4b8e-9c3e-e7e4e8d2a001')
+#: ``event_type`` of the node history records discovery writes.
+HISTORY_EVENT_TYPE = 'expether'
+
+_DESCRIPTIVE = ('type', 'vendor_name', 'device_name', 'pci_vendor_id',
+                'pci_device_id', 'pci_class', 'mac_address', 'model',
+                'group_id')
+_NODE_FIELDS = ['id', 'uuid', 'driver_info', 'properties', 'traits']
+
+
+def trait_for(pci_type):
+    """The Ironic trait of a device type (``GPU`` -> ``CUSTOM_EXPETHER_GPU``).
+
+    :param pci_type: a device type.
+    :returns: the trait name.
+    """
+    return TRAIT_PREFIX + pci_type.upper()
+
+
+def node_uuid_for(podm_uuid, eesv_id):
+    """The uuid of the node of a server engine (as compose derives it).
+
+    :param podm_uuid: the pod manager's uuid.
+    :param eesv_id: the server engine's EE id.
+    :returns: a uuid string.
+    """
+    return str(uuid_lib.uuid5(NODE_NAMESPACE,
+                              '%s/%s' % (podm_uuid, eesv_id.lower())))
+
+
+def client_info(podm):
+    """EEM connection details of a pod manager, for ``get_client``.
+
+    :param podm: a pool ``PodManager`` record.
+    :returns: a dict with ``address``, ``username``, ``password`` and
+        ``verify``.
+    """
+    verify = strutils.bool_from_string(podm.verify, default=None)
+    return {'address': podm.url, 'username': podm.username,
+            'password': podm.password,
+            'verify': podm.verify if verify is None else verify}
+
+
+def describe_devices(devices):
+    """The node view of a node's composition devices.
+
+    :param devices: the pool records (or objects with ``uuid``, ``eeid``,
+        ``type``, ``vendor_name``, ``device_name``) the node holds.
+    :returns: ``(listed, traits)``: the value of
+        ``properties['expether_devices']`` (a list sorted by EE id) and the
+        set of ``CUSTOM_EXPETHER_*`` traits.
+    """
+    listed = [{'uuid': d.uuid, 'id': d.eeid, 'type': d.type,
+               'vendor_name': d.vendor_name, 'device_name': d.device_name}
+              for d in sorted(devices, key=lambda d: d.eeid)]
+    traits = {trait_for(d.type) for d in devices if d.type}
+    return listed, traits
+
+
+def _own_group(eesv):
+    try:
+        return eem.MIN_GROUP_ID <= int(eesv.group_id) <= eem.MAX_GROUP_ID
+    except (TypeError, ValueError):
+        return False
+
+
+class _NodeView(object):
+    """What discovery needs of a managed node (no full object load)."""
+
+    __slots__ = ('id', 'uuid', 'eesv_id', 'properties', 'traits')
+
+    def __init__(self, row, eesv_id):
+        self.id = row.id
+        self.uuid = row.uuid
+        self.eesv_id = eesv_id
+        self.properties = row.properties or {}
+        self.traits = {t.trait for t in (row.traits or [])
+                       if t.trait.startswith(TRAIT_PREFIX)}
+
+
+class _Row(object):
+    """The in-memory state of a pool device during one cycle."""
+
+    __slots__ = ('record', 'uuid', 'eeid', 'type', 'vendor_name',
+                 'device_name', 'state', 'node_uuid', 'purpose')
+
+    def __init__(self, record, values=None):
+        self.record = record
+        values = values or {}
+        for name in self.__slots__[1:]:
+            setattr(self, name, values.get(name, getattr(record, name,
+                                                         None)))
+
+
+class Reconciler(object):
+    """One discovery cycle of one pod manager, from one EEM answer.
+
+    :param context: a request context (admin for the periodic task).
+    :param podm: the pool ``PodManager`` record.
+    :param client: the EEM client of the pod manager.
+    :param eem_devices: EEM's ``devices/detail`` answer (a list of
+        :class:`ironic_expether.eem.Device`).
+    """
+
+    def __init__(self, context, podm, client, eem_devices):
+        self.context = context
+        self.podm = podm
+        self.client = client
+        self.eem_devices = eem_devices
+        self.counts = collections.Counter()
+
+    # Reading
+
+    def _managed_nodes(self):
+        """The expether nodes of this pod manager, by EESV id."""
+        dbapi = ironic_dbapi.get_instance()
+        nodes = {}
+        normalized = {}
+        for row in dbapi.get_node_list(filters={'driver': DRIVER},
+                                       fields=list(_NODE_FIELDS)):
+            info = row.driver_info or {}
+            address, eesv_id = info.get('eem_address'), info.get('eesv_id')
+            if not isinstance(eesv_id, str) or not isinstance(address, str):
+                continue
+            url = normalized.get(address)
+            if url is None:
+                try:
+                    url = db_api.normalize_url(address)
+                except exception.InvalidParameterValue:
+                    url = ''
+                normalized[address] = url
+            if url == self.podm.url:
+                nodes[eesv_id.lower()] = _NodeView(row, eesv_id.lower())
+        return nodes
+
+    def _existing_nodes(self, node_uuids):
+        """Which of these node uuids still exist in Ironic."""
+        if not node_uuids:
+            return set()
+        dbapi = ironic_dbapi.get_instance()
+        rows = dbapi.get_node_list(filters={'uuid_in': sorted(node_uuids)},
+                                   fields=['uuid'])
+        return {row.uuid for row in rows}
+
+    # Deciding
+
+    def _desired(self, row, eeio, group_owner, node_groups, existing):
+        """The (state, node_uuid, purpose) EEM says a device should have.
+
+        :returns: the triple, or None when the device is an orphan whose
+            group must be deleted in EEM first.
+        """
+        if eeio is None or not eeio.is_up:
+            holder = row.node_uuid if row.node_uuid in existing else None
+            return (models.DEVICE_MISSING, holder,
+                    row.purpose if holder else None)
+        gid = eeio.group_id
+        if gid == eem.EEIO_FREE_GROUP:
+            return models.DEVICE_FREE, None, None
+        owner = group_owner.get(gid)
+        if owner is not None:
+            purpose = (row.purpose if row.node_uuid == owner and row.purpose
+                       else models.PURPOSE_COMPOSITION)
+            return models.DEVICE_ALLOCATED, owner, purpose
+        holder = row.node_uuid
+        if holder is not None and holder not in existing:
+            return None
+        if holder is not None and node_groups.get(holder) is None:
+            # NOTE(expether): a node whose server engine EEM does not show
+            # in a group of its own; keep what the pool says.
+            return models.DEVICE_ALLOCATED, holder, row.purpose
+        # In the group of a server Ironic does not manage.
+        return models.DEVICE_ALLOCATED, None, None
+
+    def _plan_devices(self, records, eeios, group_owner, node_groups,
+                      existing):
+        now = timeutils.utcnow()
+        timeout = datetime.timedelta(
+            seconds=CONF.expether.claim_timeout)
+        creates, updates, orphans = [], [], []
+        rows = {}
+        for record in records:
+            rows[record.eeid] = _Row(record)
+        for eeid, eeio in eeios.items():
+            values = db_api.device_values_from_eem(eeio)
+            if eeid not in rows:
+                row = _Row(None, dict(values, uuid=None))
+                state, holder, purpose = self._desired(
+                    row, eeio, group_owner, node_groups, existing) or (
+                    models.DEVICE_ALLOCATED, None, None)
+                values.update(state=state, node_uuid=holder,
+                              purpose=purpose)
+                creates.append(values)
+                rows[eeid] = _Row(None, values)
+                self.counts['added'] += 1
+                continue
+        for eeid, row in list(rows.items()):
+            record = row.record
+            if record is None:
+                continue
+            eeio = eeios.get(eeid)
+            if (record.state == models.DEVICE_CLAIMED
+                    and record.claimed_at is not None
+                    and now - record.claimed_at < timeout):
+                continue  # a move is in flight
+            changes = {}
+            if eeio is not None:
+                values = db_api.device_values_from_eem(eeio)
+                changes = {k: values[k] for k in _DESCRIPTIVE
+                           if getattr(record, k) != values[k]}
+            desired = self._desired(row, eeio, group_owner, node_groups,
+                                    existing)
+            if desired is None:
+                orphans.append((record, changes))
+                continue
+            state, holder, purpose = desired
+            if (state, holder, purpose) != (record.state, record.node_uuid,
+                                            record.purpose):
+                changes.update(state=state, node_uuid=holder,
+                               purpose=purpose)
+                self._count_transition(record, state)
+            if record.claimed_at is not None:
+                changes['claimed_at'] = None
+            if changes:
+                updates.append((record.uuid, changes,
+                                {'state': record.state,
+                                 'node_uuid': record.node_uuid}))
+                row.state, row.node_uuid, row.purpose = (
+                    changes.get('state', row.state),
+                    changes.get('node_uuid', row.node_uuid),
+                    changes.get('purpose', row.purpose))
+                for key in ('type', 'vendor_name', 'device_name'):
+                    if key in changes:
+                        setattr(row, key, changes[key])
+        return rows, creates, updates, orphans
+
+    def _count_transition(self, record, state):
+        if record.state == models.DEVICE_CLAIMED:
+            self.counts['repaired'] += 1
+        elif state == models.DEVICE_MISSING:
+            self.counts['missing'] += 1
+        elif record.state == models.DEVICE_MISSING:
+            self.counts['returned'] += 1
+        else:
+            self.counts['moved'] += 1
+        LOG.debug('Pool device %(dev)s (%(eeid)s) of pod manager %(podm)s: '
+                  '%(old)s -> %(new)s', {'dev': record.uuid,
+                                         'eeid': record.eeid,
+                                         'podm': self.podm.uuid,
+                                         'old': record.state, 'new': state})
+
+    # Writing
+
+    def _create(self, creates):
+        if not creates:
+            return
+        try:
+            db_api.create_devices(self.podm.uuid, creates)
+        except exception.Conflict:
+            # A concurrent sync (the passthru) added some of them.
+            for values in creates:
+                try:
+                    db_api.create_device(self.podm.uuid, values)
+                except exception.Conflict:
+                    self.counts['added'] -= 1
+
+    def _release_orphans(self, orphans, rows):
+        """Give the devices of deleted nodes back to the pool."""
+        updates = []
+        for record, changes in orphans:
+            try:
+                self.client.delete_group(record.eeid)
+            except eem.EEMError as e:
+                LOG.warning('Could not return device %(dev)s (%(eeid)s) of '
+                            'deleted node %(node)s to the pool of pod '
+                            'manager %(podm)s: %(err)s; trying again next '
+                            'cycle', {'dev': record.uuid,
+                                      'eeid': record.eeid,
+                                      'node': record.node_uuid,
+                                      'podm': self.podm.uuid, 'err': e})
+                continue
+            LOG.info('Device %(dev)s (%(eeid)s) of deleted node %(node)s is '
+                     'back in the pool of pod manager %(podm)s',
+                     {'dev': record.uuid, 'eeid': record.eeid,
+                      'node': record.node_uuid, 'podm': self.podm.uuid})
+            values = dict(changes, state=models.DEVICE_FREE, node_uuid=None,
+                          purpose=None, claimed_at=None,
+                          group_id=eem.EEIO_FREE_GROUP)
+            updates.append((record.uuid, values,
+                            {'state': record.state,
+                             'node_uuid': record.node_uuid}))
+            row = rows[record.eeid]
+            row.state, row.node_uuid, row.purpose = (models.DEVICE_FREE,
+                                                     None, None)
+            self.counts['orphans_released'] += 1
+        return updates
+
+    def _sync_node(self, node, devices):
+        """Make a node's properties and traits follow its devices."""
+        listed, traits = describe_devices(devices)
+        current = node.properties.get(DEVICES_PROPERTY) or []
+        if current == listed and node.traits == traits:
+            return False
+        try:
+            with task_manager.acquire(
+                    self.context, node.uuid, shared=False,
+                    purpose='expether discovery') as task:
+                self._write_node(task, listed, traits)
+        except (exception.NodeLocked, exception.NodeNotFound) as e:
+            LOG.info('Devices of node %(node)s changed but it could not be '
+                     'updated now (%(err)s); trying again next cycle',
+                     {'node': node.uuid, 'err': e})
+            return False
+        return True
+
+    def _write_node(self, task, listed, traits):
+        node = task.node
+        properties = dict(node.properties or {})
+        old = properties.get(DEVICES_PROPERTY) or []
+        if listed:
+            properties[DEVICES_PROPERTY] = listed
+        else:
+            properties.pop(DEVICES_PROPERTY, None)
+        current = {t.trait for t in objects.TraitList.get_by_node_id(
+            self.context, node.id) if t.trait.startswith(TRAIT_PREFIX)}
+        for trait in sorted(traits - current):
+            objects.Trait(self.context, node_id=node.id, trait=trait,
+                          version='1.0').create()
+        for trait in sorted(current - traits):
+            try:
+                objects.Trait.destroy(self.context, node.id, trait)
+            except exception.NodeTraitNotFound:
+                pass
+        old_ids = sorted(d.get('id') for d in old if isinstance(d, dict))
+        new_ids = sorted(d['id'] for d in listed)
+        event = ('ExpEther discovery: devices in the server\'s group '
+                 'changed from [%(old)s] to [%(new)s]; traits now '
+                 '[%(traits)s]' %
+                 {'old': ', '.join(old_ids), 'new': ', '.join(new_ids),
+                  'traits': ', '.join(sorted(traits))})
+        LOG.info('Node %(node)s: %(event)s', {'node': node.uuid,
+                                              'event': event})
+        node.properties = properties
+        conductor_utils.node_history_record(
+            node, event=event, event_type=HISTORY_EVENT_TYPE)
+        node.save()
+
+    def _enroll(self, eesvs, nodes):
+        for eesv_id, eesv in eesvs.items():
+            if eesv_id in nodes:
+                continue
+            node_uuid = node_uuid_for(self.podm.uuid, eesv_id)
+            info = {'eem_address': self.podm.url, 'eesv_id': eesv_id}
+            if self.podm.username:
+                info['eem_username'] = self.podm.username
+            if self.podm.password:
+                info['eem_password'] = self.podm.password
+            if self.podm.verify and self.podm.verify != 'True':
+                info['eem_verify_ca'] = self.podm.verify
+            node = objects.Node(
+                self.context, uuid=node_uuid, driver=DRIVER,
+                driver_info=info, provision_state=states.ENROLL,
+                power_state=states.NOSTATE,
+                resource_class=CONF.default_resource_class,
+                conductor_group='', properties={},
+                description='Enrolled by ExpEther discovery from pod '
+                            'manager %s' % self.podm.name)
+            try:
+                driver_factory.check_and_update_node_interfaces(node)
+                node.create()
+            except exception.NodeAlreadyExists:
+                continue
+            except exception.IronicException as e:
+                LOG.warning('Could not enroll server engine %(eesv)s of pod '
+                            'manager %(podm)s: %(err)s',
+                            {'eesv': eesv_id, 'podm': self.podm.uuid,
+                             'err': e})
+                continue
+            LOG.info('Enrolled server engine %(eesv)s of pod manager '
+                     '%(podm)s as node %(node)s', {'eesv': eesv_id,
+                                                   'podm': self.podm.uuid,
+                                                   'node': node_uuid})
+            self.counts['enrolled'] += 1
+
+    def run(self):
+        """Reconcile; write only the difference.
+
+        :returns: a Counter of what changed (``added``, ``moved``,
+            ``missing``, ``returned``, ``repaired``, ``orphans_released``,
+            ``nodes_updated``, ``enrolled``).
+        """
+        eeios, eesvs = {}, {}
+        for device in self.eem_devices:
+            if not device.id or not eem.is_valid_eeid(device.id):
+                continue
+            if device.is_eeio:
+                eeios[device.id.lower()] = device
+            elif device.is_eesv:
+                eesvs[device.id.lower()] = device
+        nodes = self._managed_nodes()
+        group_owner, node_groups = {}, {}
+        for eesv_id, node in nodes.items():
+            eesv = eesvs.get(eesv_id)
+            if eesv is not None and _own_group(eesv):
+                group_owner.setdefault(eesv.group_id, node.uuid)
+                node_groups[node.uuid] = eesv.group_id
+        records = db_api.list_devices(podm_uuid=self.podm.uuid)
+        managed = {n.uuid for n in nodes.values()}
+        held = {r.node_uuid for r in records if r.node_uuid} - managed
+        existing = managed | self._existing_nodes(held)
+
+        rows, creates, updates, orphans = self._plan_devices(
+            records, eeios, group_owner, node_groups, existing)
+        updates += self._release_orphans(orphans, rows)
+        self._create(creates)
+        if updates:
+            db_api.update_devices(updates)
+
+        by_node = collections.defaultdict(list)
+        for row in rows.values():
+            if (row.node_uuid and row.state in (models.DEVICE_ALLOCATED,
+                                                models.DEVICE_CLAIMED)
+                    and row.purpose == models.PURPOSE_COMPOSITION):
+                by_node[row.node_uuid].append(row)
+        for node in nodes.values():
+            if self._sync_node(node, by_node.get(node.uuid, [])):
+                self.counts['nodes_updated'] += 1
+        if CONF.expether.auto_enroll:
+            self._enroll(eesvs, nodes)
+        return self.counts
+
+
+def _lease_holder():
+    return CONF.host
+
+
+def _set_status(podm, status, reason=None):
+    if podm.status == status and podm.status_reason == reason:
+        return
+    if db_api.set_pod_manager_status(podm.uuid, status, reason=reason):
+        LOG.log(log.WARNING if status == models.POD_MANAGER_OFFLINE
+                else log.INFO,
+                'Pod manager %(podm)s (%(url)s) is now %(status)s%(why)s',
+                {'podm': podm.uuid, 'url': podm.url, 'status': status,
+                 'why': (': %s' % reason) if reason else ''})
+
+
+def sync_pod_manager(context, podm, use_lease=False):
+    """Run one discovery cycle of one pod manager.
+
+    :param context: a request context.
+    :param podm: a pool ``PodManager`` record.
+    :param use_lease: sync only if this conductor holds (or takes) the
+        pod manager's lease; see :func:`sync`.
+    :returns: ``{"podm_id": ..., "status": ..., ...}``: ``SUCCESS`` with
+        ``changes`` (a dict of counts), ``FAILED`` with ``detail`` (the
+        reason), or ``SKIPPED`` (lease held by another conductor).
+    """
+    result = {'podm_id': podm.uuid}
+    if use_lease and not db_api.acquire_lease(
+            podm.uuid, _lease_holder(), CONF.expether.sync_lease_timeout):
+        LOG.debug('Pod manager %s is synced by another conductor',
+                  podm.uuid)
+        return dict(result, status=SKIPPED)
+    client = driver_utils.get_client(client_info(podm))
+    try:
+        eem_devices = client.list_devices()
+    except eem.EEMError as e:
+        reason = 'EEM %s failed: %s' % (driver_utils.safe_address(podm.url),
+                                        e)
+        _set_status(podm, models.POD_MANAGER_OFFLINE, reason[:1000])
+        return dict(result, status=FAILED, detail=reason)
+    snapshot.store(client, eem_devices)
+    _set_status(podm, models.POD_MANAGER_ONLINE)
+    try:
+        counts = Reconciler(context, podm, client, eem_devices).run()
+    except exception.IronicException as e:
+        LOG.error('Discovery of pod manager %(podm)s failed: %(err)s',
+                  {'podm': podm.uuid, 'err': e})
+        return dict(result, status=FAILED, detail=str(e))
+    if counts:
+        LOG.info('Discovery of pod manager %(podm)s: %(counts)s',
+                 {'podm': podm.uuid, 'counts': ', '.join(
+                     '%s %d' % item for item in sorted(counts.items()))})
+    return dict(result, status=SUCCESS, changes=dict(counts))
+
+
+def sync(context, podm_uuid=None, use_lease=False):
+    """Sync one or every pod manager with its EEM.
+
+    The ``sync`` passthru calls it without a lease: a user asked, so the
+    cycle runs now. The periodic task calls it with ``use_lease=True``:
+    each pod manager is then synced only by the conductor that holds its
+    lease (``expether_leases``). A conductor renews its lease (for
+    ``[expether] sync_lease_timeout`` seconds) at the start of each of its
+    cycles, so the same conductor keeps syncing a pod manager and the
+    others skip it; when that conductor dies, mid-cycle or not, another
+    one takes over once the lease expires. Keep ``sync_lease_timeout``
+    above ``discovery_interval``.
+
+    A pod manager that fails is reported ``FAILED`` (and marked offline);
+    the others are still synced.
+
+    :param context: a request context.
+    :param podm_uuid: only this pod manager.
+    :param use_lease: see above.
+    :returns: a list of ``{"podm_id": ..., "status": "SUCCESS"|"FAILED"|
+        "SKIPPED", ...}``, one per pod manager.
+    :raises: NotFound if ``podm_uuid`` names no pod manager.
+    """
+    if podm_uuid is not None:
+        podms = [db_api.get_pod_manager(podm_uuid)]
+    else:
+        podms = db_api.list_pod_managers()
+    results = []
+    for podm in podms:
+        try:
+            results.append(sync_pod_manager(context, podm,
+                                            use_lease=use_lease))
+        except Exception as e:
+            # NOTE(expether): one pod manager never stops the others.
+            LOG.exception('Discovery of pod manager %s failed', podm.uuid)
+            results.append({'podm_id': podm.uuid, 'status': FAILED,
+                            'detail': str(e)})
+    return results
