@@ -23,6 +23,8 @@ from ironic_expether.drivers import management
 from ironic_expether.drivers import power
 from ironic_expether.drivers import utils
 from ironic_expether import eem
+from ironic_expether.pool.db import models as pool_models
+from ironic_expether.pool.db import session as pool_session
 
 EEM_ADDRESS = 'https://eem.example.com:30500/eem'
 EESV_ID = '0x8cdf9d535b14'
@@ -77,6 +79,8 @@ class DriverTestCase(db_base.DbTestCase):
 
     def setUp(self):
         super().setUp()
+        # The vendor interface keeps its devices in the pool's tables.
+        pool_models.Base.metadata.create_all(pool_session.get_engine())
         self.config(enabled_hardware_types=['expether', 'fake-hardware'],
                     enabled_power_interfaces=['expether', 'fake'],
                     enabled_management_interfaces=['expether', 'fake'],

@@ -49,9 +49,10 @@ class ConductorTestCase(mgr_utils.ServiceSetUpMixin, base.DriverTestCase):
             self.context, self.node.uuid, 'attach', 'POST',
             {'resource_id': base.EEIO_ID})
         self.assertFalse(result['async'])
-        self.assertEqual({'resource_id': base.EEIO_ID,
-                          'eesv_id': base.EESV_ID, 'group_id': '100'},
-                         result['return'])
+        self.assertEqual('devices/%s' % base.EEIO_ID,
+                         result['return']['resource_uri'])
+        self.assertEqual('100', result['return']['pooled_group_id'])
+        self.assertEqual(base.EESV_ID, result['return']['node_id'])
 
     def test_passthru_bad_argument_is_400(self):
         self._start_service()

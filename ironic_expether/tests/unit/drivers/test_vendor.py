@@ -20,6 +20,7 @@ from ironic.conductor import task_manager
 from ironic_expether.drivers import utils
 from ironic_expether.drivers import vendor
 from ironic_expether import eem
+from ironic_expether.pool.db import api as pool_api
 from ironic_expether.tests.unit.drivers import base
 
 
@@ -29,7 +30,8 @@ class VendorTestCase(base.DriverTestCase):
         with task_manager.acquire(self.context, self.node.uuid) as task:
             self.assertIsInstance(task.driver.vendor, vendor.ExpEtherVendor)
             routes = task.driver.vendor.vendor_routes
-        self.assertEqual({'attach', 'detach', 'devices'}, set(routes))
+        self.assertEqual({'attach', 'detach', 'devices', 'release',
+                          'register'}, set(routes))
         for name in ('attach', 'detach'):
             self.assertEqual(['POST'], routes[name]['http_methods'])
             self.assertFalse(routes[name]['async'])
@@ -91,13 +93,15 @@ class VendorTestCase(base.DriverTestCase):
         with task_manager.acquire(self.context, self.node.uuid) as task:
             result = task.driver.vendor.attach(
                 task, http_method='POST', resource_id=base.EEIO_ID)
-        self.assertEqual({'resource_id': base.EEIO_ID,
-                          'eesv_id': base.EESV_ID, 'group_id': '100'},
-                         result)
+        self.assertEqual('devices/%s' % base.EEIO_ID, result['resource_uri'])
+        self.assertEqual(base.EESV_ID, result['node_id'])
+        self.assertEqual(self.node.uuid, result['node_uuid'])
+        self.assertEqual('100', result['pooled_group_id'])
+        self.assertEqual('allocated', result['state'])
         self.client.set_group.assert_called_once_with(base.EEIO_ID, '100')
-        self.mock_get_client.assert_called_once_with(mock.ANY)
         self.assertEqual(base.EEM_ADDRESS,
-                         self.mock_get_client.call_args[0][0]['address'])
+                         self.mock_get_client.call_args[0][0].driver_info[
+                             'eem_address'])
 
     def test_attach_eesv_in_default_group(self):
         self.devices(base.eesv(group_id=eem.EESV_DEFAULT_GROUP), base.eeio())
@@ -105,7 +109,7 @@ class VendorTestCase(base.DriverTestCase):
         with task_manager.acquire(self.context, self.node.uuid) as task:
             result = task.driver.vendor.attach(
                 task, http_method='POST', resource_id=base.EEIO_ID)
-        self.assertEqual('555', result['group_id'])
+        self.assertEqual('555', result['pooled_group_id'])
         self.assertEqual([mock.call(base.EESV_ID, None),
                           mock.call(base.EEIO_ID, '555')],
                          self.client.set_group.call_args_list)
@@ -118,7 +122,7 @@ class VendorTestCase(base.DriverTestCase):
                                     http_method='POST',
                                     resource_id=base.EEIO_ID)
         self.assertEqual(409, exc.code)
-        self.assertIn('777', str(exc))
+        self.assertIn('not free', str(exc))
         self.client.set_group.assert_not_called()
 
     def test_attach_past_max(self):
@@ -142,17 +146,27 @@ class VendorTestCase(base.DriverTestCase):
                                     resource_id=base.EEIO_ID)
         self.assertEqual(404, exc.code)
 
+    def _held_device(self, group_id='100'):
+        with task_manager.acquire(self.context, self.node.uuid) as task:
+            podm = vendor.claims.pod_manager_of_node(task.node)
+        return pool_api.create_device(podm.uuid, {
+            'eeid': base.EEIO_ID, 'type': 'GPU', 'group_id': group_id,
+            'state': 'allocated', 'node_uuid': self.node.uuid,
+            'purpose': 'composition'})
+
     def test_detach(self):
+        self._held_device()
         self.devices(base.eesv(), base.eeio(group_id='100'))
         with task_manager.acquire(self.context, self.node.uuid) as task:
             result = task.driver.vendor.detach(
                 task, http_method='POST', resource_id=base.EEIO_ID)
-        self.assertEqual({'resource_id': base.EEIO_ID,
-                          'eesv_id': base.EESV_ID,
-                          'group_id': eem.EEIO_FREE_GROUP}, result)
+        self.assertEqual('free', result['state'])
+        self.assertIsNone(result['node_id'])
+        self.assertEqual(eem.EEIO_FREE_GROUP, result['pooled_group_id'])
         self.client.delete_group.assert_called_once_with(base.EEIO_ID)
 
     def test_detach_device_of_another_group(self):
+        self._held_device()
         self.devices(base.eesv(), base.eeio(group_id='200'))
         with task_manager.acquire(self.context, self.node.uuid) as task:
             exc = self.assertRaises(exception.Conflict,
