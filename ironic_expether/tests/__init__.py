@@ -20,4 +20,20 @@ first would select eventlet instead and break every later test. Importing
 it here, before any test module, keeps the order right.
 """
 
+import logging.config
+
 import ironic.tests.unit  # noqa: F401
+
+# NOTE(expether): Ironic's DbTestCase runs Ironic's alembic migrations once
+# per process, and their env.py calls logging.config.fileConfig(), which
+# disables every logger that exists at that moment (ours included): a later
+# test capturing our log lines would see nothing. Keep existing loggers on.
+_file_config = logging.config.fileConfig
+
+
+def _file_config_keeping_loggers(*args, **kwargs):
+    kwargs.setdefault('disable_existing_loggers', False)
+    return _file_config(*args, **kwargs)
+
+
+logging.config.fileConfig = _file_config_keeping_loggers
