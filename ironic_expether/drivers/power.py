@@ -33,6 +33,7 @@ from ironic.drivers.modules.redfish import utils as redfish_utils
 
 from ironic_expether.drivers import bmc
 from ironic_expether.drivers import management
+from ironic_expether.drivers import periodics
 from ironic_expether.drivers import utils
 
 #: BMC power implementations, built on first use.
@@ -55,7 +56,7 @@ def no_bmc_error(task, action):
           'BMC.') % {'node': task.node.uuid, 'action': action})
 
 
-class ExpEtherPower(base.PowerInterface):
+class ExpEtherPower(periodics.DiscoveryMixin, base.PowerInterface):
     """Power through the node's BMC, or read-only power state from EEM."""
 
     def get_properties(self):

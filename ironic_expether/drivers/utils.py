@@ -38,6 +38,7 @@ from oslo_utils import strutils
 
 from ironic_expether import conf
 from ironic_expether import eem
+from ironic_expether.pool import snapshot
 
 LOG = log.getLogger(__name__)
 
@@ -390,7 +391,7 @@ def eem_power_state(node):
                             '%s') % info['eesv_id'],
                     address=info['address'],
                     not_found=exception.InvalidParameterValue):
-        device = client.get_device(info['eesv_id'])
+        device = snapshot.get_device(client, info['eesv_id'])
     if not device.is_eesv:
         raise _invalid(node, 'eesv_id',
                        _('%s is an IO engine (EEIO), not a server engine '

@@ -88,6 +88,9 @@ class DriverTestCase(db_base.DbTestCase):
                                                'fake'],
                     enabled_boot_interfaces=['fake'],
                     enabled_deploy_interfaces=['fake'])
+        # One EEM request per power read here; the shared snapshot has its
+        # own tests (tests/unit/pool/test_snapshot.py).
+        self.config(power_state_cache_ttl=0, group='expether')
         for reset in (utils.clear_client_cache, power.DELEGATES.reset,
                       management.DELEGATES.reset):
             reset()
