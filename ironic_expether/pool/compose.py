@@ -427,7 +427,7 @@ def _compose_on_existing(context, node, name, description, types):
         except Exception:
             with excutils.save_and_reraise_exception():
                 _rollback(node, attached, created=False)
-        return node
+    return objects.Node.get_by_uuid(context, node.uuid)
 
 
 def compose(context, name, podm_uuid=None, types=(), description=None):
