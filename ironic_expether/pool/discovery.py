@@ -64,6 +64,7 @@ from ironic import objects
 from oslo_log import log
 from oslo_utils import strutils
 from oslo_utils import timeutils
+from oslo_utils import uuidutils
 
 from ironic_expether.drivers import utils as driver_utils
 from ironic_expether import eem
@@ -268,12 +269,12 @@ class Reconciler(object):
         for eeid, eeio in eeios.items():
             values = db_api.device_values_from_eem(eeio)
             if eeid not in rows:
-                row = _Row(None, dict(values, uuid=None))
+                row = _Row(None, values)
                 state, holder, purpose = self._desired(
                     row, eeio, group_owner, node_groups, existing) or (
                     models.DEVICE_ALLOCATED, None, None)
-                values.update(state=state, node_uuid=holder,
-                              purpose=purpose)
+                values.update(uuid=uuidutils.generate_uuid(), state=state,
+                              node_uuid=holder, purpose=purpose)
                 creates.append(values)
                 rows[eeid] = _Row(None, values)
                 self.counts['added'] += 1
@@ -387,7 +388,7 @@ class Reconciler(object):
             return False
         try:
             with task_manager.acquire(
-                    self.context, node.uuid, shared=False,
+                    self.context, node.uuid, shared=False, retry=False,
                     purpose='expether discovery') as task:
                 self._write_node(task, listed, traits)
         except (exception.NodeLocked, exception.NodeNotFound) as e:

@@ -1,0 +1,579 @@
+# Copyright 2026 The ironic-expether Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Discovery: one EEM request per pod manager, writes only the difference."""
+
+import datetime
+from unittest import mock
+
+from futurist import periodics as futurist_periodics
+from ironic.common import states
+from ironic.conductor import periodics
+from ironic import objects
+from ironic.tests.unit.objects import utils as obj_utils
+from oslo_utils import timeutils
+import sqlalchemy as sa
+
+from ironic_expether.drivers import power
+from ironic_expether.drivers import utils as driver_utils
+from ironic_expether import eem
+from ironic_expether.emulator import inventory
+from ironic_expether.pool.db import api as db_api
+from ironic_expether.pool.db import models
+from ironic_expether.pool.db import session
+from ironic_expether.pool import discovery
+from ironic_expether.pool import snapshot
+from ironic_expether.tests.unit.pool import base
+
+GPU = inventory.PCI_CATALOGUE['GPU'][1][0]
+SSD = inventory.PCI_CATALOGUE['SSD'][1][0]
+EESV1 = '0x8cdf9d000001'
+EESV2 = '0x8cdf9d000002'
+IO = ['0x8cdf9d1000%02x' % i for i in range(10)]
+
+
+def eesv(eeid, group_id='4094', power_status='on'):
+    raw = inventory.make_eesv(eeid)
+    raw.update(group_id=group_id, power_status=power_status)
+    return raw
+
+
+def eeio(eeid, card=GPU, group_id='4093', down=False):
+    raw = inventory.make_eeio(eeid, card)
+    raw['group_id'] = group_id
+    if down:
+        raw['notification_status0'] = ['down', 'down']
+        raw['notification_status1'] = ['down', 'down']
+    return raw
+
+
+def eem_calls(client):
+    """The EEM methods called on a mocked client (no dunder calls)."""
+    return [c for c in client.mock_calls if not c[0].startswith('__')]
+
+
+class WriteCounter(object):
+    """Counts INSERT/UPDATE/DELETE statements sent to the database."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.statements = []
+
+    def _listen(self, conn, cursor, statement, parameters, context,
+                executemany):
+        if statement.lstrip().split(None, 1)[0].upper() in (
+                'INSERT', 'UPDATE', 'DELETE'):
+            self.statements.append(statement)
+
+    def __enter__(self):
+        sa.event.listen(self.engine, 'before_cursor_execute', self._listen)
+        return self
+
+    def __exit__(self, *exc_info):
+        sa.event.remove(self.engine, 'before_cursor_execute', self._listen)
+
+
+class DiscoveryTestCase(base.PoolTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.config(enabled_hardware_types=['expether', 'fake-hardware'],
+                    enabled_power_interfaces=['expether', 'fake'],
+                    enabled_management_interfaces=['expether', 'fake'],
+                    enabled_vendor_interfaces=['expether', 'no-vendor',
+                                               'fake'],
+                    enabled_boot_interfaces=['fake'],
+                    enabled_deploy_interfaces=['fake'])
+        self.config(host='conductor-a')
+        snapshot.clear()
+        self.addCleanup(snapshot.clear)
+        self.podm = self.create_podm()
+        self.clients = {}
+        self.inventory = {}
+        patcher = mock.patch.object(driver_utils, 'get_client',
+                                    autospec=True,
+                                    side_effect=self._get_client)
+        self.mock_get_client = patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def _get_client(self, info):
+        return self.client_for(info['address'])
+
+    def client_for(self, url):
+        client = self.clients.get(url)
+        if client is None:
+            client = mock.create_autospec(eem.EEMClient, instance=True)
+            client.list_devices.side_effect = (
+                lambda status=None, group_id=None: [
+                    eem.Device(dict(d)) for d in self.inventory.get(url, [])])
+            self.clients[url] = client
+        return client
+
+    @property
+    def client(self):
+        return self.client_for(self.podm.url)
+
+    def set_pod(self, *devices, podm=None):
+        self.inventory[(podm or self.podm).url] = list(devices)
+
+    def create_node(self, eesv_id, podm=None, **kw):
+        podm = podm or self.podm
+        return obj_utils.create_test_node(
+            self.context, uuid=kw.pop('uuid', None) or
+            discovery.node_uuid_for(podm.uuid, eesv_id),
+            driver='expether',
+            driver_info={'eem_address': podm.url, 'eesv_id': eesv_id},
+            **kw)
+
+    def sync(self, **kw):
+        return discovery.sync(self.context, **kw)
+
+    def device(self, eeid, podm=None):
+        return db_api.get_device_by_eeid((podm or self.podm).uuid, eeid)
+
+    def node_traits(self, node):
+        return sorted(t.trait for t in objects.TraitList.get_by_node_id(
+            self.context, node.id))
+
+
+class OneRequestTestCase(DiscoveryTestCase):
+
+    def test_exactly_one_list_devices_per_pod_manager(self):
+        other = self.create_podm()
+        self.set_pod(eesv(EESV1), *[eeio(i) for i in IO])
+        self.set_pod(eesv(EESV2), eeio(IO[0]), podm=other)
+        for cycle in range(3):
+            results = self.sync()
+            self.assertEqual([{'podm_id': self.podm.uuid,
+                               'status': 'SUCCESS'},
+                              {'podm_id': other.uuid, 'status': 'SUCCESS'}],
+                             [{k: r[k] for k in ('podm_id', 'status')}
+                              for r in results])
+        for podm in (self.podm, other):
+            client = self.client_for(podm.url)
+            # Every EEM call, whatever the number of devices: one
+            # devices/detail per cycle and nothing else.
+            self.assertEqual([mock.call.list_devices()] * 3,
+                             eem_calls(client))
+
+    def test_one_pod_manager_only(self):
+        other = self.create_podm()
+        self.set_pod(eeio(IO[0]))
+        results = self.sync(podm_uuid=self.podm.uuid)
+        self.assertEqual([self.podm.uuid], [r['podm_id'] for r in results])
+        self.assertNotIn(other.url, self.clients)
+
+    def test_unknown_pod_manager(self):
+        self.assertRaises(discovery.exception.NotFound, self.sync,
+                          podm_uuid='8e0b1c4e-8c6e-4b8e-9d55-1d1111111111')
+
+    def test_steady_state_writes_nothing(self):
+        node = self.create_node(EESV1)
+        self.set_pod(eesv(EESV1, group_id='100'), eesv(EESV2),
+                     eeio(IO[0], group_id='100'), eeio(IO[1], card=SSD),
+                     eeio(IO[2], down=True), eeio(IO[3], group_id='200'))
+        first = self.sync()[0]
+        self.assertEqual(4, first['changes']['added'])
+        self.assertEqual(1, first['changes']['nodes_updated'])
+        with WriteCounter(session.get_engine()) as writes:
+            second = self.sync()[0]
+        self.assertEqual([], writes.statements)
+        self.assertEqual({'podm_id': self.podm.uuid, 'status': 'SUCCESS',
+                          'changes': {}}, second)
+        self.assertEqual(['CUSTOM_EXPETHER_GPU'], self.node_traits(node))
+
+    def test_only_changes_written(self):
+        self.set_pod(*[eeio(i) for i in IO])
+        self.sync()
+        self.set_pod(*[eeio(i) for i in IO[1:]])
+        with WriteCounter(session.get_engine()) as writes:
+            result = self.sync()[0]
+        self.assertEqual({'missing': 1}, result['changes'])
+        self.assertEqual(1, len(writes.statements))
+        self.assertTrue(writes.statements[0].startswith('UPDATE'))
+
+
+class DevicesTestCase(DiscoveryTestCase):
+
+    def test_new_devices_join_with_type(self):
+        self.set_pod(eesv(EESV1), eeio(IO[0]), eeio(IO[1], card=SSD),
+                     eeio(IO[2], group_id='300'), eeio(IO[3], down=True))
+        self.sync()
+        devices = {d.eeid: d for d in db_api.list_devices()}
+        self.assertEqual(sorted(IO[:4]), sorted(devices))
+        self.assertEqual(('GPU', models.DEVICE_FREE, '4093'),
+                         (devices[IO[0]].type, devices[IO[0]].state,
+                          devices[IO[0]].group_id))
+        self.assertEqual(0x10de, devices[IO[0]].pci_vendor_id)
+        self.assertEqual('SSD', devices[IO[1]].type)
+        # In the group of a server nobody manages: used, by nobody known.
+        self.assertEqual((models.DEVICE_ALLOCATED, None),
+                         (devices[IO[2]].state, devices[IO[2]].node_uuid))
+        self.assertEqual(models.DEVICE_MISSING, devices[IO[3]].state)
+        self.assertNotIn(EESV1, devices)
+        self.assertEqual(models.POD_MANAGER_ONLINE,
+                         db_api.get_pod_manager(self.podm.uuid).status)
+
+    def test_group_change_sets_owner_and_node_view(self):
+        node = self.create_node(EESV1)
+        self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[0]),
+                     eeio(IO[1], card=SSD))
+        self.sync()
+        self.assertEqual([], self.node_traits(node))
+        # Someone moves two devices into the server's group outside Ironic.
+        self.set_pod(eesv(EESV1, group_id='100'),
+                     eeio(IO[0], group_id='100'),
+                     eeio(IO[1], card=SSD, group_id='100'))
+        result = self.sync()[0]
+        self.assertEqual({'moved': 2, 'nodes_updated': 1},
+                         result['changes'])
+        for eeid in IO[:2]:
+            device = self.device(eeid)
+            self.assertEqual((models.DEVICE_ALLOCATED, node.uuid,
+                              models.PURPOSE_COMPOSITION, '100'),
+                             (device.state, device.node_uuid,
+                              device.purpose, device.group_id))
+        node.refresh()
+        self.assertEqual(sorted(IO[:2]), [
+            d['id'] for d in node.properties['expether_devices']])
+        self.assertEqual(['CUSTOM_EXPETHER_GPU', 'CUSTOM_EXPETHER_SSD'],
+                         self.node_traits(node))
+        history = objects.NodeHistory.list_by_node_id(self.context,
+                                                      node.id)
+        self.assertEqual(['expether'], [h.event_type for h in history])
+        self.assertIn(IO[0], history[0].event)
+        self.assertIsNone(node.last_error)
+
+        # ... and moves the GPU out again.
+        self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[0]),
+                     eeio(IO[1], card=SSD, group_id='100'))
+        self.sync()
+        device = self.device(IO[0])
+        self.assertEqual((models.DEVICE_FREE, None, None),
+                         (device.state, device.node_uuid, device.purpose))
+        node.refresh()
+        self.assertEqual([IO[1]], [
+            d['id'] for d in node.properties['expether_devices']])
+        self.assertEqual(['CUSTOM_EXPETHER_SSD'], self.node_traits(node))
+
+    def test_other_traits_kept(self):
+        node = self.create_node(EESV1)
+        objects.Trait(self.context, node_id=node.id, trait='CUSTOM_RACK_7',
+                      version='1.0').create()
+        self.set_pod(eesv(EESV1, group_id='100'),
+                     eeio(IO[0], group_id='100'))
+        self.sync()
+        self.assertEqual(['CUSTOM_EXPETHER_GPU', 'CUSTOM_RACK_7'],
+                         self.node_traits(node))
+
+    def test_locked_node_updated_next_cycle(self):
+        node = self.create_node(EESV1, reservation='someone-else')
+        self.set_pod(eesv(EESV1, group_id='100'),
+                     eeio(IO[0], group_id='100'))
+        result = self.sync()[0]
+        self.assertNotIn('nodes_updated', result['changes'])
+        self.assertEqual(node.uuid, self.device(IO[0]).node_uuid)
+        objects.Node.release(self.context, 'someone-else', node.id)
+        self.assertEqual(1, self.sync()[0]['changes']['nodes_updated'])
+        self.assertEqual(['CUSTOM_EXPETHER_GPU'], self.node_traits(node))
+
+    def test_missing_keeps_uuid_and_comes_back(self):
+        node = self.create_node(EESV1)
+        self.set_pod(eesv(EESV1, group_id='100'),
+                     eeio(IO[0], group_id='100'), eeio(IO[1]))
+        self.sync()
+        uuids = {e: self.device(e).uuid for e in IO[:2]}
+        # IO[0] vanishes, IO[1] goes down.
+        self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[1], down=True))
+        result = self.sync()[0]
+        self.assertEqual({'missing': 2, 'nodes_updated': 1},
+                         result['changes'])
+        gone, down = self.device(IO[0]), self.device(IO[1])
+        self.assertEqual((models.DEVICE_MISSING, node.uuid),
+                         (gone.state, gone.node_uuid))
+        self.assertEqual((models.DEVICE_MISSING, None),
+                         (down.state, down.node_uuid))
+        self.assertEqual([], self.node_traits(node))
+        # Both come back, with the same uuids.
+        self.set_pod(eesv(EESV1, group_id='100'),
+                     eeio(IO[0], group_id='100'), eeio(IO[1]))
+        result = self.sync()[0]
+        self.assertEqual({'returned': 2, 'nodes_updated': 1},
+                         result['changes'])
+        self.assertEqual(uuids, {e: self.device(e).uuid for e in IO[:2]})
+        self.assertEqual((models.DEVICE_ALLOCATED, node.uuid),
+                         (self.device(IO[0]).state,
+                          self.device(IO[0]).node_uuid))
+        self.assertEqual(models.DEVICE_FREE, self.device(IO[1]).state)
+        self.assertEqual(['CUSTOM_EXPETHER_GPU'], self.node_traits(node))
+        self.assertEqual(2, len(db_api.list_devices()))
+
+
+class ClaimsTestCase(DiscoveryTestCase):
+
+    def _claim(self, eeid, node, age):
+        db_api.update_device(self.device(eeid).uuid, {
+            'state': models.DEVICE_CLAIMED, 'node_uuid': node.uuid,
+            'purpose': models.PURPOSE_COMPOSITION,
+            'claimed_at': timeutils.utcnow() - datetime.timedelta(
+                seconds=age)})
+
+    def test_stale_claims_repaired_fresh_ones_left_alone(self):
+        self.config(claim_timeout=300, group='expether')
+        node = self.create_node(EESV1)
+        self.set_pod(eesv(EESV1, group_id='100'), *[eeio(i) for i in IO[:3]])
+        self.sync()
+        self._claim(IO[0], node, age=1000)   # the move never happened
+        self._claim(IO[1], node, age=1000)   # it did; confirmation lost
+        self._claim(IO[2], node, age=10)     # in flight
+        self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[0]),
+                     eeio(IO[1], group_id='100'), eeio(IO[2]))
+        result = self.sync()[0]
+        self.assertEqual(2, result['changes']['repaired'])
+        first, second, third = (self.device(e) for e in IO[:3])
+        self.assertEqual((models.DEVICE_FREE, None, None),
+                         (first.state, first.node_uuid, first.claimed_at))
+        self.assertEqual((models.DEVICE_ALLOCATED, node.uuid, None),
+                         (second.state, second.node_uuid,
+                          second.claimed_at))
+        self.assertEqual((models.DEVICE_CLAIMED, node.uuid),
+                         (third.state, third.node_uuid))
+        self.assertIsNotNone(third.claimed_at)
+
+    def test_claim_made_meanwhile_not_overwritten(self):
+        node = self.create_node(EESV1)
+        self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[0]))
+        self.sync()
+        self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[0], down=True))
+        real_list = db_api.list_devices
+
+        def list_then_claim(**kw):
+            records = real_list(**kw)
+            # A compose claims the device after discovery read the pool.
+            self._claim(IO[0], node, age=0)
+            return records
+
+        with mock.patch.object(db_api, 'list_devices', autospec=True,
+                               side_effect=list_then_claim):
+            self.sync()
+        self.assertEqual(models.DEVICE_CLAIMED, self.device(IO[0]).state)
+
+    def test_devices_of_deleted_node_back_to_pool(self):
+        node = self.create_node(EESV1)
+        self.set_pod(eesv(EESV1, group_id='100'),
+                     eeio(IO[0], group_id='100'), eeio(IO[1], down=True))
+        self.sync()
+        db_api.update_device(self.device(IO[1]).uuid,
+                             {'node_uuid': node.uuid})
+        node.destroy()
+        self.client.reset_mock()
+        result = self.sync()[0]
+        self.assertEqual(1, result['changes']['orphans_released'])
+        self.client.delete_group.assert_called_once_with(IO[0])
+        device = self.device(IO[0])
+        self.assertEqual((models.DEVICE_FREE, None, None, '4093'),
+                         (device.state, device.node_uuid, device.purpose,
+                          device.group_id))
+        # A missing device of a deleted node just loses its holder.
+        self.assertEqual((models.DEVICE_MISSING, None),
+                         (self.device(IO[1]).state,
+                          self.device(IO[1]).node_uuid))
+
+    def test_orphan_kept_when_eem_refuses(self):
+        node = self.create_node(EESV1)
+        self.set_pod(eesv(EESV1, group_id='100'),
+                     eeio(IO[0], group_id='100'))
+        self.sync()
+        node.destroy()
+        self.client.delete_group.side_effect = eem.EEMServerError(
+            'DELETE', 'devices/x/group_id', 503)
+        result = self.sync()[0]
+        self.assertEqual('SUCCESS', result['status'])
+        self.assertEqual(node.uuid, self.device(IO[0]).node_uuid)
+        self.client.delete_group.side_effect = None
+        self.sync()
+        self.assertEqual(models.DEVICE_FREE, self.device(IO[0]).state)
+
+
+class PodManagerStatusTestCase(DiscoveryTestCase):
+
+    def test_failing_pod_manager_offline_others_synced(self):
+        other = self.create_podm()
+        self.set_pod(eeio(IO[0]))
+        self.set_pod(eeio(IO[1]), podm=other)
+        self.client.list_devices.side_effect = eem.EEMConnectionError(
+            'GET', 'devices/detail', 'connection refused')
+        results = self.sync()
+        self.assertEqual(['FAILED', 'SUCCESS'],
+                         [r['status'] for r in results])
+        self.assertIn('connection refused', results[0]['detail'])
+        podm = db_api.get_pod_manager(self.podm.uuid)
+        self.assertEqual(models.POD_MANAGER_OFFLINE, podm.status)
+        self.assertIn('connection refused', podm.status_reason)
+        self.assertIn('eem-1.test', podm.status_reason)
+        self.assertEqual(models.DEVICE_FREE,
+                         self.device(IO[1], podm=other).state)
+        # It answers again.
+        self.client.list_devices.side_effect = (
+            lambda status=None, group_id=None: [eem.Device(eeio(IO[0]))])
+        self.assertEqual('SUCCESS', self.sync()[0]['status'])
+        podm = db_api.get_pod_manager(self.podm.uuid)
+        self.assertEqual((models.POD_MANAGER_ONLINE, None),
+                         (podm.status, podm.status_reason))
+
+    def test_password_not_in_reason(self):
+        self.client.list_devices.side_effect = eem.EEMAuthError(
+            'GET', 'devices/detail', 401)
+        result = self.sync()[0]
+        podm = db_api.get_pod_manager(self.podm.uuid)
+        self.assertNotIn('S3cret-pw', podm.status_reason)
+        self.assertNotIn('S3cret-pw', result['detail'])
+
+
+class EnrollTestCase(DiscoveryTestCase):
+
+    def test_not_enrolled_by_default(self):
+        self.set_pod(eesv(EESV1))
+        self.sync()
+        self.assertEqual([], objects.Node.list(self.context))
+
+    def test_auto_enroll_once(self):
+        self.config(auto_enroll=True, group='expether')
+        existing = self.create_node(EESV2)
+        self.set_pod(eesv(EESV1), eesv(EESV2))
+        self.assertEqual(1, self.sync()[0]['changes']['enrolled'])
+        self.assertNotIn('enrolled', self.sync()[0]['changes'])
+        nodes = {n.driver_info['eesv_id']: n
+                 for n in objects.Node.list(self.context)}
+        self.assertEqual([EESV1, EESV2], sorted(nodes))
+        self.assertEqual(existing.uuid, nodes[EESV2].uuid)
+        new = nodes[EESV1]
+        self.assertEqual((states.ENROLL, 'expether', self.podm.url,
+                          'admin', 'expether'),
+                         (new.provision_state, new.driver,
+                          new.driver_info['eem_address'],
+                          new.driver_info['eem_username'],
+                          new.power_interface))
+        self.assertEqual(discovery.node_uuid_for(self.podm.uuid, EESV1),
+                         new.uuid)
+
+    def test_concurrent_enroll_creates_one_node(self):
+        self.config(auto_enroll=True, group='expether')
+        self.set_pod(eesv(EESV1))
+        real = discovery.Reconciler._managed_nodes
+
+        def other_conductor_enrolls_first(reconciler):
+            nodes = real(reconciler)
+            self.create_node(EESV1)
+            return nodes
+
+        with mock.patch.object(discovery.Reconciler, '_managed_nodes',
+                               autospec=True,
+                               side_effect=other_conductor_enrolls_first):
+            result = self.sync()[0]
+        self.assertNotIn('enrolled', result['changes'])
+        self.assertEqual(1, len(objects.Node.list(self.context)))
+
+
+class LeaseTestCase(DiscoveryTestCase):
+
+    def test_one_conductor_per_pod_manager(self):
+        self.config(sync_lease_timeout=120, group='expether')
+        self.set_pod(eeio(IO[0]))
+        self.assertEqual('SUCCESS', self.sync(use_lease=True)[0]['status'])
+        self.config(host='conductor-b')
+        self.assertEqual([{'podm_id': self.podm.uuid, 'status': 'SKIPPED'}],
+                         self.sync(use_lease=True))
+        self.assertEqual(1, self.client.list_devices.call_count)
+        # The holder keeps syncing it, cycle after cycle.
+        self.config(host='conductor-a')
+        self.assertEqual('SUCCESS', self.sync(use_lease=True)[0]['status'])
+        self.assertEqual('conductor-a',
+                         db_api.get_lease(self.podm.uuid).holder)
+
+    def test_dead_holder_blocks_at_most_the_lease_timeout(self):
+        self.config(sync_lease_timeout=120, group='expether')
+        self.set_pod(eeio(IO[0]))
+        start = timeutils.utcnow()
+        with mock.patch.object(timeutils, 'utcnow', autospec=True) as now:
+            now.return_value = start
+            # conductor-a takes the lease and dies mid-cycle.
+            self.assertTrue(db_api.acquire_lease(self.podm.uuid,
+                                                 'conductor-a', 120))
+            self.config(host='conductor-b')
+            now.return_value = start + datetime.timedelta(seconds=119)
+            self.assertEqual('SKIPPED',
+                             self.sync(use_lease=True)[0]['status'])
+            now.return_value = start + datetime.timedelta(seconds=121)
+            self.assertEqual('SUCCESS',
+                             self.sync(use_lease=True)[0]['status'])
+        self.assertEqual('conductor-b',
+                         db_api.get_lease(self.podm.uuid).holder)
+
+    def test_passthru_path_ignores_lease(self):
+        self.set_pod(eeio(IO[0]))
+        db_api.acquire_lease(self.podm.uuid, 'conductor-b', 120)
+        self.assertEqual('SUCCESS', self.sync()[0]['status'])
+
+
+class PeriodicTestCase(DiscoveryTestCase):
+
+    def _task(self):
+        method = power.ExpEtherPower._expether_discovery
+        periodics.refresh_periodic_attributes(method)
+        return method
+
+    def test_spacing_from_config(self):
+        self.config(discovery_interval=42, group='expether')
+        method = self._task()
+        self.assertTrue(futurist_periodics.is_periodic(method))
+        self.assertTrue(method._is_periodic)
+        self.assertEqual(42, method._periodic_spacing)
+
+    def test_zero_disables(self):
+        self.config(discovery_interval=0, group='expether')
+        self.assertFalse(self._task()._is_periodic)
+
+    @mock.patch.object(discovery, 'sync', autospec=True)
+    def test_runs_sync_with_lease(self, mock_sync):
+        mock_sync.return_value = []
+        power.ExpEtherPower()._expether_discovery(mock.sentinel.manager,
+                                                  self.context)
+        mock_sync.assert_called_once_with(self.context, use_lease=True)
+
+    @mock.patch.object(discovery, 'sync', autospec=True)
+    def test_error_does_not_end_task(self, mock_sync):
+        mock_sync.side_effect = RuntimeError('boom')
+        power.ExpEtherPower()._expether_discovery(mock.sentinel.manager,
+                                                  self.context)
+
+    def test_end_to_end_with_lease(self):
+        self.set_pod(eeio(IO[0]))
+        power.ExpEtherPower()._expether_discovery(mock.sentinel.manager,
+                                                  self.context)
+        self.assertEqual(models.DEVICE_FREE, self.device(IO[0]).state)
+        self.assertEqual('conductor-a',
+                         db_api.get_lease(self.podm.uuid).holder)
+
+
+class SnapshotFeedTestCase(DiscoveryTestCase):
+
+    def test_discovery_feeds_power_snapshot(self):
+        self.config(power_state_cache_ttl=60, group='expether')
+        self.set_pod(eesv(EESV1, power_status='off'))
+        self.sync()
+        self.client.reset_mock()
+        device = snapshot.get_device(self.client, EESV1)
+        self.assertEqual('off', device.power_state)
+        self.assertEqual([], eem_calls(self.client))
