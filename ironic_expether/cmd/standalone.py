@@ -26,6 +26,7 @@ import signal
 import sys
 import time
 
+from ironic_expether.standalone import ironic_api
 from ironic_expether.standalone import pod
 from ironic_expether.standalone import stack as stack_mod
 from ironic_expether.standalone import supervisor
@@ -148,7 +149,8 @@ def main(argv=None):
     except (KeyboardInterrupt, _Terminated):
         _print()
         _print('Stopping...')
-    except (stack_mod.StackError, supervisor.SupervisorError) as exc:
+    except (stack_mod.StackError, supervisor.SupervisorError,
+            ironic_api.IronicAPIError) as exc:
         _print('error: %s' % exc)
         status = 1
     finally:

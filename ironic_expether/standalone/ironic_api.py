@@ -119,6 +119,11 @@ class IronicAPI:
         return self.request('PATCH', '/v1/nodes/%s' % node['uuid'],
                             json=patch)
 
+    def set_provision_state(self, ident, target):
+        """Ask for a provision state change (``manage``, ``provide``...)."""
+        self.request('PUT', '/v1/nodes/%s/states/provision' % ident,
+                     json={'target': target}, ok=(202,))
+
     def driver_passthru_methods(self, driver):
         """Names of the driver passthru methods of a hardware type."""
         body = self.request(
@@ -128,9 +133,11 @@ class IronicAPI:
     def call_driver_passthru(self, driver, method, http_method='POST',
                              body=None):
         """Call a driver passthru method and return its answer."""
+        # NOTE(expether): the path form; Ironic 39 answers a GET with
+        # ?method= and no body with a 500 (IndexError in its validation).
         return self.request(
-            http_method, '/v1/drivers/%s/vendor_passthru' % driver,
-            params={'method': method}, json=body, ok=(200, 201, 202))
+            http_method, '/v1/drivers/%s/vendor_passthru/%s'
+            % (driver, method), json=body, ok=(200, 201, 202))
 
 
 def _error_message(response):

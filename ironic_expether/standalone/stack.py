@@ -27,6 +27,7 @@ import os
 import re
 import secrets
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -146,6 +147,7 @@ class Stack:
         self.workdir = os.path.abspath(options.workdir)
         self.log_dir = os.path.join(self.workdir, 'logs')
         self.ironic_conf = os.path.join(self.workdir, 'ironic.conf')
+        self.database_path = os.path.join(self.workdir, 'ironic.sqlite')
         self.endpoint = 'http://127.0.0.1:%d' % options.port
         self.supervisor = None
         self.eem_address = options.eem_address
@@ -232,7 +234,13 @@ class Stack:
         # self.supervisor.start() call on opts.valence_port, when it lands.
 
         self._step(7, 'Registering the EEM and enrolling servers')
-        self._register_pod_manager()
+        try:
+            self._register_pod_manager()
+        except ironic_api.IronicAPIError as exc:
+            # NOTE(expether): nodes still work through their driver_info;
+            # only the pool's view of this EEM is missing.
+            self._echo('WARNING: could not register the EEM as a pod '
+                       'manager: %s' % exc)
         if opts.use_emulator or opts.enroll:
             self._enroll()
         else:
@@ -251,10 +259,12 @@ class Stack:
                  '--servers', str(opts.servers),
                  '--devices', str(opts.devices),
                  '--seed', str(opts.seed),
-                 '--username', self.eem_username,
-                 '--password', self.eem_password]
+                 '--username', self.eem_username]
+        # NOTE(expether): the password goes through the environment, out
+        # of sight of ps.
+        env = dict(os.environ, EEM_EMULATOR_PASSWORD=self.eem_password)
         child, url = self.supervisor.start(
-            'eem-emulator', argv, ready=_emulator_url,
+            'eem-emulator', argv, ready=_emulator_url, env=env,
             timeout=opts.start_timeout)
         self.eem_address = url
         self.eem_verify_ca = True
@@ -316,9 +326,15 @@ class Stack:
         config.write_ironic_conf(self.ironic_conf, sections)
 
     def _migrate(self):
+        # NOTE(expether): Ironic's migrations cannot run on an empty SQLite
+        # database (they ALTER constraints); a new database gets the schema
+        # at once, an existing one is upgraded (a no-op at head).
         dbsync = console_command('ironic-dbsync', 'ironic.command.dbsync:main')
+        command = ('upgrade' if _has_table(self.database_path,
+                                           'alembic_version')
+                   else 'create_schema')
         self._run('ironic-dbsync',
-                  dbsync + ['--config-file', self.ironic_conf, 'upgrade'])
+                  dbsync + ['--config-file', self.ironic_conf, command])
         if module_available('ironic_expether.cmd.dbsync'):
             self._run('ironic-expether-dbsync',
                       console_command('ironic-expether-dbsync',
@@ -405,6 +421,30 @@ class Stack:
                                'eesv_id': server['id'],
                                'bmc': bool(self.bmc_address)})
             self._echo('  %s %s (%s)' % (verb, name, node['uuid']))
+        self._manage(api)
+
+    def _manage(self, api):
+        """Move the nodes still in ``enroll`` to ``manageable``.
+
+        Ironic reads a node's power state on the way and keeps it up to
+        date from then on (it leaves nodes in ``enroll`` alone).
+        """
+        pending = []
+        for node in self.nodes:
+            if api.get_node(node['uuid'])['provision_state'] == 'enroll':
+                api.set_provision_state(node['uuid'], 'manage')
+                pending.append(node)
+        for node in pending:
+            shown = wait_for(
+                lambda: _settled(api.get_node(node['uuid'])), 60)
+            if not shown or shown['provision_state'] != 'manageable':
+                shown = api.get_node(node['uuid'])
+                self._echo('  %s stays in %s: %s' % (
+                    node['name'], shown['provision_state'],
+                    shown.get('last_error')))
+            else:
+                self._echo('  %s is manageable, %s' % (
+                    node['name'], shown['power_state']))
 
     # Output
 
@@ -439,6 +479,25 @@ class Stack:
             lines.append('Fake Redfish BMC: %s' % self.bmc_address)
         lines.append('Logs: %s' % self.log_dir)
         return lines
+
+
+def _has_table(sqlite_path, table):
+    """Whether an SQLite database file exists and holds ``table``."""
+    if not os.path.exists(sqlite_path):
+        return False
+    connection = sqlite3.connect(sqlite_path)
+    try:
+        row = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND "
+            "name = ?", (table,)).fetchone()
+    finally:
+        connection.close()
+    return row is not None
+
+
+def _settled(node):
+    """The node once no provision state change is in progress, or None."""
+    return node if node.get('target_provision_state') is None else None
 
 
 def _emulator_url(child):

@@ -41,6 +41,7 @@ from oslotest import base
 import requests
 from testtools import content
 
+from ironic_expether.standalone import ironic_api
 from ironic_expether.standalone import pod
 from ironic_expether.standalone import stack as stack_mod
 from ironic_expether.standalone import supervisor
@@ -108,7 +109,8 @@ class StackTestCase(base.BaseTestCase):
         cls.addClassCleanup(cls._stop_stack)
         try:
             cls.stack.start()
-        except (stack_mod.StackError, supervisor.SupervisorError) as exc:
+        except (stack_mod.StackError, supervisor.SupervisorError,
+                ironic_api.IronicAPIError) as exc:
             raise RuntimeError('the stack did not start: %s\n%s'
                                % (exc, cls._log_tails()))
         cls.endpoint = cls.stack.endpoint

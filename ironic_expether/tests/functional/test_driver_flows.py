@@ -105,6 +105,9 @@ class DriverFlowsTestCase(base.StackTestCase):
             self.assertEqual('expether', node['Driver'])
             self.assertEqual(server['id'], node['Driver Info']['eesv_id'])
             self.assertEqual('******', node['Driver Info']['eem_password'])
+            # The stack manages its nodes, so Ironic reads their power.
+            self.assertEqual('manageable', node['Provisioning State'])
+            self.assertIn(node['Power State'], ('power on', 'power off'))
         drivers = self.baremetal('driver', 'list').data
         self.assertIn('expether',
                       [driver['Supported driver(s)'] for driver in drivers])
@@ -163,6 +166,9 @@ class DriverFlowsTestCase(base.StackTestCase):
         self.addCleanup(self.set_emulated, server['id'],
                         power_status=original or 'off')
         node = self.create_node(server, bmc=False)['uuid']
+        # Ironic leaves nodes in enroll out of its power sync.
+        self.baremetal('node', 'manage', '--wait', '90', node,
+                       json_output=False)
         for eem_state, state in (('off', 'power off'), ('on', 'power on'),
                                  ('off', 'power off')):
             self.set_emulated(server['id'], power_status=eem_state)
