@@ -23,6 +23,7 @@ one line there.
 
 import dataclasses
 import importlib.util
+import json
 import os
 import re
 import secrets
@@ -31,6 +32,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 
 import requests
 
@@ -120,6 +122,16 @@ def free_port(host='127.0.0.1'):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def port_is_free(port, host='127.0.0.1'):
+    """Whether nothing listens on ``host:port``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def module_available(name):
@@ -255,7 +267,8 @@ class Stack:
         self.eem_password = self._demo_password()
         argv = console_command('eem-emulator',
                                'ironic_expether.emulator.main:main')
-        argv += ['--host', '127.0.0.1', '--port', '0',
+        argv += ['--host', '127.0.0.1',
+                 '--port', str(self._stable_port('eem-emulator')),
                  '--servers', str(opts.servers),
                  '--devices', str(opts.devices),
                  '--seed', str(opts.seed),
@@ -297,8 +310,28 @@ class Stack:
                    % (self.eem_address, len(pod.servers(self.devices)),
                       summary or 'empty'))
 
+    def _stable_port(self, name):
+        """A free port for a child, the same one as last time if possible.
+
+        A restarted stack on the same work directory then keeps the URLs
+        its nodes and pod manager records point at.
+        """
+        path = os.path.join(self.workdir, 'ports.json')
+        try:
+            with open(path) as stream:
+                ports = json.load(stream)
+        except (OSError, ValueError):
+            ports = {}
+        port = ports.get(name)
+        if not (isinstance(port, int) and port_is_free(port)):
+            port = free_port()
+            ports[name] = port
+            with open(path, 'w') as stream:
+                json.dump(ports, stream, indent=2, sort_keys=True)
+        return port
+
     def _start_bmc(self):
-        port = free_port()
+        port = self._stable_port('sushy-emulator')
         conf = config.write_sushy_conf(
             os.path.join(self.workdir, 'sushy-emulator.conf'),
             pod.bmc_systems(pod.servers(self.devices)),
@@ -373,7 +406,9 @@ class Stack:
                 self._echo('Pod manager %s already registered.'
                            % podm.get('uuid', podm.get('name')))
                 return
-        body = {'name': 'standalone-eem', 'url': self.eem_address,
+        name = 'standalone-eem-%s' % urllib.parse.urlsplit(
+            self.eem_address).port
+        body = {'name': name, 'url': self.eem_address,
                 'driver': 'expether'}
         if self.eem_username:
             body['authentication'] = [{
