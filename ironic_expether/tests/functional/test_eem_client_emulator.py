@@ -20,6 +20,7 @@ Every fault the emulator can inject must end in the right exception of
 """
 
 import signal
+import socket
 import time
 
 import fixtures
@@ -214,6 +215,13 @@ class TLSTestCase(ClientTestCase):
         self.assertIn('TLS', str(error))
         # A certificate that does not verify is not retried.
         self.assertEqual({}, self.emu.faults.counters())
+
+    def test_stalled_handshake_blocks_nobody(self):
+        host, port = '127.0.0.1', self.emu.server.port
+        stalled = socket.create_connection((host, port), timeout=5)
+        self.addCleanup(stalled.close)
+        client = self.client(verify=self.cert)
+        self.assertEqual('1.0', client.api_version())
 
     def test_plain_http_to_tls_port_fails(self):
         client = self.client(self.emu.url.replace('https:', 'http:'))
