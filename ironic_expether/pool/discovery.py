@@ -406,16 +406,13 @@ class Reconciler(object):
             properties[DEVICES_PROPERTY] = listed
         else:
             properties.pop(DEVICES_PROPERTY, None)
-        current = {t.trait for t in objects.TraitList.get_by_node_id(
-            self.context, node.id) if t.trait.startswith(TRAIT_PREFIX)}
-        for trait in sorted(traits - current):
-            objects.Trait(self.context, node_id=node.id, trait=trait,
-                          version='1.0').create()
-        for trait in sorted(current - traits):
-            try:
-                objects.Trait.destroy(self.context, node.id, trait)
-            except exception.NodeTraitNotFound:
-                pass
+        every = {t.trait for t in objects.TraitList.get_by_node_id(
+            self.context, node.id)}
+        current = {t for t in every if t.startswith(TRAIT_PREFIX)}
+        if current != traits:
+            # One transaction; other traits are kept (the node is locked).
+            objects.TraitList.create(self.context, node.id,
+                                     sorted((every - current) | traits))
         old_ids = sorted(d.get('id') for d in old if isinstance(d, dict))
         new_ids = sorted(d['id'] for d in listed)
         event = ('ExpEther discovery: devices in the server\'s group '
