@@ -55,6 +55,7 @@ from ironic.common import states
 from ironic.common import utils as ironic_utils
 from ironic.conductor import task_manager
 from ironic.conf import CONF
+from ironic.db.sqlalchemy import api as ironic_db
 from ironic import objects
 from oslo_log import log
 from oslo_utils import excutils
@@ -254,13 +255,25 @@ def describe_node(node):
     current = {t.trait for t in objects.TraitList.get_by_node_id(
         node._context, node.id) if t.trait.startswith(TRAIT_PREFIX)}
     for trait in sorted(wanted - current):
-        objects.Trait(node._context, node_id=node.id, trait=trait,
-                      version='1.0').create()
+        _add_trait(node._context, node.id, trait)
     for trait in sorted(current - wanted):
-        try:
-            objects.Trait.destroy(node._context, node.id, trait)
-        except exception.NodeTraitNotFound:
-            pass
+        _remove_trait(node._context, node.id, trait)
+
+
+# NOTE(expether): Ironic's own trait writes are not retried when SQLite is
+# busy (its node writes are); concurrent compositions need them to be.
+@ironic_db.wrap_sqlite_retry
+def _add_trait(context, node_id, trait):
+    objects.Trait(context, node_id=node_id, trait=trait,
+                  version='1.0').create()
+
+
+@ironic_db.wrap_sqlite_retry
+def _remove_trait(context, node_id, trait):
+    try:
+        objects.Trait.destroy(context, node_id, trait)
+    except exception.NodeTraitNotFound:
+        pass
 
 
 def requested_types(context, properties=None, flavor_id=None):
