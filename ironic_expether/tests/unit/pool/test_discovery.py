@@ -356,16 +356,16 @@ class ClaimsTestCase(DiscoveryTestCase):
         self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[0]))
         self.sync()
         self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[0], down=True))
-        real_list = db_api.list_devices
+        real_records = discovery.Reconciler._records
 
-        def list_then_claim(**kw):
-            records = real_list(**kw)
+        def read_then_claim(reconciler):
+            records = real_records(reconciler)
             # A compose claims the device after discovery read the pool.
             self._claim(IO[0], node, age=0)
             return records
 
-        with mock.patch.object(db_api, 'list_devices', autospec=True,
-                               side_effect=list_then_claim):
+        with mock.patch.object(discovery.Reconciler, '_records',
+                               autospec=True, side_effect=read_then_claim):
             self.sync()
         self.assertEqual(models.DEVICE_CLAIMED, self.device(IO[0]).state)
 
