@@ -17,9 +17,10 @@
 Runs the conductor's discovery code (:func:`ironic_expether.pool.discovery.
 sync`) in this process against an in-process EEM emulator over real HTTP
 on 127.0.0.1, with Ironic's database and the pool's tables in a temporary
-SQLite file (on ``/dev/shm`` when it exists), or ``--database URL``. Every server engine is an Ironic
-node of the ``expether`` driver and a third of the devices sit in servers'
-groups, so the node side of discovery is exercised too.
+SQLite file (on ``/dev/shm`` when it exists), or ``--database URL``.
+Every server engine is an Ironic node of the ``expether`` driver and a
+third of the devices sit in servers' groups, so the node side of
+discovery is exercised too.
 
 Measured, each in its own row:
 
