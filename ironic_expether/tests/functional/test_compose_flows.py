@@ -109,6 +109,15 @@ class ComposeFlowsTest(base.StackTestCase):
     def eem_groups(self):
         return {d['id']: str(d['group_id']) for d in self.eem_devices()}
 
+    def unheld_in_groups(self):
+        """EE ids of IO engines in some group that no node holds."""
+        held = {d['resource_uri'].split('/', 1)[1] for d in self.pool()
+                if d['node_uuid']}
+        return {d['id'] for d in self.eem_devices()
+                if d.get('status') == 'eeio'
+                and str(d.get('group_id')) != '4093'
+                and d['id'] not in held}
+
     def assertPoolMatchesEEM(self):
         """Every device is in at most one node, and EEM agrees."""
         groups = self.eem_groups()
@@ -189,6 +198,7 @@ class ComposeFlowsTest(base.StackTestCase):
         free = [d for d in self.pool()
                 if d['state'] == 'free' and d['type'] == pci_type][:3]
         targets = [n['uuid'] for n in self.stack.nodes]
+        unheld_before = self.unheld_in_groups()
 
         def compose(i):
             return self.driver_call(
@@ -230,6 +240,8 @@ class ComposeFlowsTest(base.StackTestCase):
             d['uuid'] for d in self.pool() if d['node_uuid'])
         self.assertTrue(all(c == 1 for c in holders.values()))
         self.assertTrue(any(s == 200 for s, _d in results))
+        # None leaked: no device left in a group without a holder.
+        self.assertEqual(unheld_before, self.unheld_in_groups())
 
     def test_deploy_template_attaches_and_cleaning_returns(self):
         self.sync()
