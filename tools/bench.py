@@ -67,6 +67,7 @@ from ironic_expether.emulator import control as emulator_control
 from ironic_expether.emulator import inventory
 from ironic_expether.emulator import server as emulator_server
 from ironic_expether.emulator import state as emulator_state
+from ironic_expether.pool import compose
 from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models as pool_models
 from ironic_expether.pool.db import session as pool_session
@@ -150,7 +151,7 @@ class Bench(object):
         for eesv in self.eesvs:
             node = objects.Node(
                 self.context, driver='expether',
-                uuid=discovery.node_uuid_for(self.podm.uuid, eesv),
+                uuid=compose.node_uuid_for(self.podm.uuid, eesv),
                 driver_info={'eem_address': self.server.url,
                              'eesv_id': eesv},
                 provision_state=states.AVAILABLE,

@@ -52,7 +52,6 @@ holding its lease (see :func:`sync`).
 import collections
 import datetime
 import threading
-import uuid as uuid_lib
 
 from ironic.common import driver_factory
 from ironic.common import exception
@@ -65,13 +64,13 @@ from ironic.db.sqlalchemy import models as ironic_models
 from ironic import objects
 from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log
-from oslo_utils import strutils
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from ironic_expether.drivers import utils as driver_utils
 from ironic_expether import eem
+from ironic_expether.pool import compose
 from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
 from ironic_expether.pool.db import session
@@ -84,11 +83,9 @@ FAILED = 'FAILED'
 #: Only with ``use_lease``: another conductor holds the pod manager.
 SKIPPED = 'SKIPPED'
 
-DRIVER = 'expether'
-#: Must match :mod:`ironic_expether.pool.compose`.
-DEVICES_PROPERTY = 'expether_devices'
-TRAIT_PREFIX = 'CUSTOM_EXPETHER_'
-NODE_NAMESPACE = uuid_lib.UUID('5d0c6a9e-2f57-4b8e-9c3e-e7e4e8d2a001')
+DRIVER = compose.DRIVER
+DEVICES_PROPERTY = compose.DEVICES_PROPERTY
+TRAIT_PREFIX = compose.TRAIT_PREFIX
 #: ``event_type`` of the node history records discovery writes.
 HISTORY_EVENT_TYPE = 'expether'
 
@@ -108,39 +105,6 @@ _View = collections.namedtuple('_View', ['uuid', 'eeid', 'type',
                                          'state', 'node_uuid', 'purpose'])
 
 
-def trait_for(pci_type):
-    """The Ironic trait of a device type (``GPU`` -> ``CUSTOM_EXPETHER_GPU``).
-
-    :param pci_type: a device type.
-    :returns: the trait name.
-    """
-    return TRAIT_PREFIX + pci_type.upper()
-
-
-def node_uuid_for(podm_uuid, eesv_id):
-    """The uuid of the node of a server engine (as compose derives it).
-
-    :param podm_uuid: the pod manager's uuid.
-    :param eesv_id: the server engine's EE id.
-    :returns: a uuid string.
-    """
-    return str(uuid_lib.uuid5(NODE_NAMESPACE,
-                              '%s/%s' % (podm_uuid, eesv_id.lower())))
-
-
-def client_info(podm):
-    """EEM connection details of a pod manager, for ``get_client``.
-
-    :param podm: a pool ``PodManager`` record.
-    :returns: a dict with ``address``, ``username``, ``password`` and
-        ``verify``.
-    """
-    verify = strutils.bool_from_string(podm.verify, default=None)
-    return {'address': podm.url, 'username': podm.username,
-            'password': podm.password,
-            'verify': podm.verify if verify is None else verify}
-
-
 def describe_devices(devices):
     """The node view of a node's composition devices.
 
@@ -153,7 +117,7 @@ def describe_devices(devices):
     listed = [{'uuid': d.uuid, 'id': d.eeid, 'type': d.type,
                'vendor_name': d.vendor_name, 'device_name': d.device_name}
               for d in sorted(devices, key=lambda d: d.eeid)]
-    traits = {trait_for(d.type) for d in devices if d.type}
+    traits = {compose.trait_for(d.type) for d in devices if d.type}
     return listed, traits
 
 
@@ -459,14 +423,8 @@ class Reconciler(object):
         for eesv_id, eesv in eesvs.items():
             if eesv_id in nodes:
                 continue
-            node_uuid = node_uuid_for(self.podm.uuid, eesv_id)
-            info = {'eem_address': self.podm.url, 'eesv_id': eesv_id}
-            if self.podm.username:
-                info['eem_username'] = self.podm.username
-            if self.podm.password:
-                info['eem_password'] = self.podm.password
-            if self.podm.verify and self.podm.verify != 'True':
-                info['eem_verify_ca'] = self.podm.verify
+            node_uuid = compose.node_uuid_for(self.podm.uuid, eesv_id)
+            info = compose.node_driver_info(self.podm, eesv_id)
             node = objects.Node(
                 self.context, uuid=node_uuid, driver=DRIVER,
                 driver_info=info, provision_state=states.ENROLL,
@@ -578,7 +536,7 @@ def sync_pod_manager(context, podm, use_lease=False):
         LOG.debug('Pod manager %s is synced by another conductor',
                   podm.uuid)
         return dict(result, status=SKIPPED)
-    client = driver_utils.get_client(client_info(podm))
+    client = compose.client_for(podm)
     try:
         eem_devices = client.list_devices()
     except eem.EEMError as e:

@@ -29,6 +29,7 @@ from ironic_expether.drivers import power
 from ironic_expether.drivers import utils as driver_utils
 from ironic_expether import eem
 from ironic_expether.emulator import inventory
+from ironic_expether.pool import compose
 from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
 from ironic_expether.pool.db import session
@@ -131,7 +132,7 @@ class DiscoveryTestCase(base.PoolTestCase):
         podm = podm or self.podm
         return obj_utils.create_test_node(
             self.context, uuid=kw.pop('uuid', None) or
-            discovery.node_uuid_for(podm.uuid, eesv_id),
+            compose.node_uuid_for(podm.uuid, eesv_id),
             driver='expether',
             driver_info={'eem_address': podm.url, 'eesv_id': eesv_id},
             **kw)
@@ -465,7 +466,7 @@ class EnrollTestCase(DiscoveryTestCase):
                           new.driver_info['eem_address'],
                           new.driver_info['eem_username'],
                           new.power_interface))
-        self.assertEqual(discovery.node_uuid_for(self.podm.uuid, EESV1),
+        self.assertEqual(compose.node_uuid_for(self.podm.uuid, EESV1),
                          new.uuid)
 
     def test_concurrent_enroll_creates_one_node(self):
