@@ -49,6 +49,14 @@ class DiscoveryMixin(object):
         # driver modules are loaded before them.
         from ironic_expether.pool import discovery
 
+        expether = conf.CONF.expether
+        if expether.sync_lease_timeout <= expether.discovery_interval:
+            LOG.warning('[expether]sync_lease_timeout (%(lease)s s) should '
+                        'exceed [expether]discovery_interval (%(interval)s '
+                        's); otherwise two conductors may sync the same '
+                        'EEM in one interval',
+                        {'lease': expether.sync_lease_timeout,
+                         'interval': expether.discovery_interval})
         try:
             results = discovery.sync(context, use_lease=True)
         except Exception:
