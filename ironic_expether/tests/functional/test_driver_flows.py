@@ -99,18 +99,19 @@ class DriverFlowsTestCase(base.StackTestCase):
 
     def test_stack_enrolled_every_demo_server(self):
         nodes = self.baremetal('node', 'list', '--long').data
-        by_name = {node['Name']: node for node in nodes}
+        by_name = {node['name']: node for node in nodes}
         for server in pod.servers(self.stack.devices):
             node = by_name[pod.node_name(server['id'])]
-            self.assertEqual('expether', node['Driver'])
-            self.assertEqual(server['id'], node['Driver Info']['eesv_id'])
-            self.assertEqual('******', node['Driver Info']['eem_password'])
+            self.assertEqual('expether', node['driver'])
+            self.assertEqual(server['id'], node['driver_info']['eesv_id'])
+            self.assertEqual('******', node['driver_info']['eem_password'])
             # The stack manages its nodes, so Ironic reads their power.
-            self.assertEqual('manageable', node['Provisioning State'])
-            self.assertIn(node['Power State'], ('power on', 'power off'))
+            self.assertEqual('manageable', node['provision_state'])
+            self.assertIn(node['power_state'], ('power on', 'power off'))
         drivers = self.baremetal('driver', 'list').data
-        self.assertIn('expether',
-                      [driver['Supported driver(s)'] for driver in drivers])
+        names = [driver.get('name', driver.get('Supported driver(s)'))
+                 for driver in drivers]
+        self.assertIn('expether', names, drivers)
 
     # Lifecycle
 
@@ -185,12 +186,12 @@ class DriverFlowsTestCase(base.StackTestCase):
         original = self.led(server['id'])
         node = self.create_node(server)['uuid']
         path = '/v1/nodes/%s/management/indicators' % node
-        components = self.ironic('GET', path, ok=200).json()['components']
-        self.assertIn('system', [c['name'] for c in components])
-        indicators = self.ironic('GET', path + '/system',
-                                 ok=200).json()['indicators']
+        indicators = self.ironic('GET', path, ok=200).json()['indicators']
         self.assertEqual(1, len(indicators), indicators)
-        ident = '%s@system' % indicators[0]['name']
+        self.assertEqual('system', indicators[0]['component'])
+        self.assertFalse(indicators[0]['readonly'])
+        ident = indicators[0]['name']  # <name>@<component>
+        self.assertTrue(ident.endswith('@system'), ident)
         self.addCleanup(self.ironic, 'PUT', '%s/%s' % (path, ident),
                         json={'state': original.upper()})
         for state in ('ON', 'OFF', 'ON'):
@@ -213,12 +214,14 @@ class DriverFlowsTestCase(base.StackTestCase):
         eeid = self.free_devices()[0]
         self.addCleanup(self.detach_quietly, node, eeid)
 
+        # The answer is the pool device in Valence's detail shape.
         attached = self.passthru(node, 'attach', resource_id=eeid)
-        self.assertEqual(eeid, attached['resource_id'])
+        self.assertEqual(eeid, attached['properties']['device_id'])
+        self.assertEqual(node, attached['node_uuid'])
         group = self.eem_device(server['id'])['group_id']
         self.assertNotIn(group, ('4093', '4094'))
         self.assertEqual(group, self.eem_device(eeid)['group_id'])
-        self.assertEqual(group, str(attached['group_id']))
+        self.assertEqual(group, str(attached['pooled_group_id']))
 
         listed = self.passthru(node, 'devices', http_method='GET')
         ids = [device['id'] for device in listed['devices']]
@@ -231,7 +234,8 @@ class DriverFlowsTestCase(base.StackTestCase):
         self.assertEqual(ids, [d['id'] for d in answer['devices']])
 
         detached = self.passthru(node, 'detach', resource_id=eeid)
-        self.assertEqual(eeid, detached['resource_id'])
+        self.assertEqual(eeid, detached['properties']['device_id'])
+        self.assertIsNone(detached['node_uuid'])
         self.assertEqual('4093', self.eem_device(eeid)['group_id'])
         listed = self.passthru(node, 'devices', http_method='GET')
         self.assertEqual([], listed['devices'])
