@@ -193,18 +193,21 @@ class DriverFlowsTestCase(base.StackTestCase):
         ident = indicators[0]['name']  # <name>@<component>
         self.assertTrue(ident.endswith('@system'), ident)
         self.addCleanup(self.ironic, 'PUT', '%s/%s' % (path, ident),
-                        json={'state': original.upper()})
-        for state in ('ON', 'OFF', 'ON'):
+                        json={'state': original})
+        # Ironic's indicator states (ironic.common.indicator_states) are
+        # lower case, like EEM's.
+        for state in ('on', 'off', 'on'):
             self.ironic('PUT', '%s/%s' % (path, ident),
                         json={'state': state}, ok=204)
-            self.assertEqual(state.lower(), self.led(server['id']))
+            self.assertEqual(state, self.led(server['id']))
             self.assertEqual(
                 state, self.ironic('GET', '%s/%s' % (path, ident),
                                    ok=200).json()['state'])
         self.ironic('PUT', '%s/%s' % (path, ident),
-                    json={'state': 'BLINKING'}, ok=400)
+                    json={'state': 'blinking'}, ok=400)
         self.ironic('PUT', '%s/nosuch@system' % path,
-                    json={'state': 'ON'}, ok=400)
+                    json={'state': 'on'}, ok=400)
+        self.assertEqual('on', self.led(server['id']))
 
     # Devices
 
@@ -230,7 +233,7 @@ class DriverFlowsTestCase(base.StackTestCase):
         # The same through openstacksdk.
         conn = self.sdk()
         answer = conn.baremetal.call_node_vendor_passthru(
-            node, 'GET', 'devices')
+            node, 'GET', 'devices').json()
         self.assertEqual(ids, [d['id'] for d in answer['devices']])
 
         detached = self.passthru(node, 'detach', resource_id=eeid)
