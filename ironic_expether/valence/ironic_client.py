@@ -181,10 +181,13 @@ class IronicClient(object):
         :returns: the method's answer (a dict for Valence's methods).
         :raises: ValenceError, IronicUnavailable.
         """
+        # NOTE(expether): the path form, not ``?method=``: Ironic 39 answers
+        # the query form of a driver passthru with a 500 (IndexError).
         return self._request(
-            http_method, '/drivers/%s/vendor_passthru' % DRIVER_NAME,
+            http_method, '/drivers/%s/vendor_passthru/%s'
+            % (DRIVER_NAME, parse.quote(method, '')),
             body=body if body is not None else {},
-            request_id=request_id, query={'method': method})
+            request_id=request_id)
 
     def node_passthru(self, node, method, http_method, body=None,
                       request_id=None):

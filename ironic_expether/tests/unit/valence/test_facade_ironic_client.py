@@ -105,9 +105,9 @@ class IronicClientTestCase(base.BaseTestCase):
         self.assertEqual({'devices': []}, answer)
         request = self.ironic.requests[0]
         self.assertEqual('GET', request['method'])
-        self.assertEqual('/v1/drivers/expether/vendor_passthru',
+        self.assertEqual('/v1/drivers/expether/vendor_passthru/devices',
                          request['path'])
-        self.assertEqual('method=devices', request['query'])
+        self.assertEqual('', request['query'])
         self.assertEqual({'state': 'free'}, request['body'])
         self.assertEqual('latest',
                          request['headers']['x-openstack-ironic-api-version'])
@@ -148,7 +148,7 @@ class IronicClientTestCase(base.BaseTestCase):
             _conf(auth_type='none', endpoint_override=self.ironic.url
                   + '/v1/'))
         client.driver_passthru('flavors', 'GET')
-        self.assertEqual('/v1/drivers/expether/vendor_passthru',
+        self.assertEqual('/v1/drivers/expether/vendor_passthru/flavors',
                          self.ironic.requests[0]['path'])
 
     def test_error_translated(self):
@@ -246,7 +246,7 @@ class KeystoneTestCase(base.BaseTestCase):
                          client.driver_passthru('nodes', 'GET'))
         request = self.ironic.requests[0]
         self.assertEqual('tok-123', request['headers']['x-auth-token'])
-        self.assertEqual('/v1/drivers/expether/vendor_passthru',
+        self.assertEqual('/v1/drivers/expether/vendor_passthru/nodes',
                          request['path'])
         kwargs = mock_endpoint.call_args.kwargs
         self.assertEqual('baremetal', kwargs['service_type'])
