@@ -44,6 +44,7 @@ from ironic_expether.standalone import supervisor
 DRIVER = 'expether'
 
 _LISTENING = re.compile(r'EEM emulator listening on (https?://\S+/eem)')
+_VALENCE_LISTENING = re.compile(r'Valence API listening on (https?://\S+)')
 
 
 class StackError(Exception):
@@ -68,7 +69,11 @@ class StackOptions:
     :ivar servers: server engines of the demo pod.
     :ivar devices: IO engines of the demo pod.
     :ivar seed: seed of the demo pod generator.
-    :ivar valence_port: port of the Valence-compatible facade (reserved).
+    :ivar valence_port: port of the Valence-compatible facade on
+        127.0.0.1 (0 picks a free one).
+    :ivar valence: start the Valence-compatible facade.
+    :ivar populate: register the EEM as a pod manager and enroll its
+        servers (a test of Valence's own flow starts from an empty pool).
     :ivar sync_power_state_interval: the conductor's power sync interval.
     :ivar expether: extra ``[expether]`` options for ironic.conf.
     :ivar ironic_options: more ironic.conf options, a dict of section
@@ -89,6 +94,8 @@ class StackOptions:
     devices: int = pod.DEFAULT_DEVICES
     seed: int = pod.DEFAULT_SEED
     valence_port: int = 8181
+    valence: bool = True
+    populate: bool = True
     sync_power_state_interval: int = 60
     expether: dict = dataclasses.field(default_factory=dict)
     ironic_options: dict = dataclasses.field(default_factory=dict)
@@ -167,6 +174,7 @@ class Stack:
         self.eem_password = options.eem_password
         self.eem_verify_ca = options.eem_verify_ca
         self.bmc_address = None
+        self.valence_url = None
         self.devices = []
         self.nodes = []
         self._progress = progress or (lambda step, total, text: None)
@@ -242,10 +250,28 @@ class Stack:
             + ['--config-file', self.ironic_conf],
             ready=lambda child: self.api().has_driver(DRIVER),
             timeout=opts.start_timeout)
-        # NOTE(expether): the Valence-compatible facade joins here, one
-        # self.supervisor.start() call on opts.valence_port, when it lands.
+        if opts.valence:
+            self._start_valence_api()
 
-        self._step(7, 'Registering the EEM and enrolling servers')
+        if not opts.populate:
+            self._step(7, 'Registering and enrolling nothing')
+        else:
+            self._step(7, 'Registering the EEM and enrolling servers')
+            self._populate()
+        self._step(8, 'Ready')
+
+    def _start_valence_api(self):
+        argv = console_command('ironic-expether-valence-api',
+                               'ironic_expether.cmd.valence_api:main')
+        argv += ['--host', '127.0.0.1',
+                 '--port', str(self.options.valence_port),
+                 '--ironic-url', self.endpoint]
+        child, self.valence_url = self.supervisor.start(
+            'valence-api', argv, ready=_valence_url,
+            timeout=self.options.start_timeout)
+
+    def _populate(self):
+        opts = self.options
         try:
             self._register_pod_manager()
         except ironic_api.IronicAPIError as exc:
@@ -258,8 +284,6 @@ class Stack:
         else:
             self._echo('Enrolling nothing (use --enroll to enroll the '
                        'servers of an external EEM).')
-
-        self._step(8, 'Ready')
 
     def _start_emulator(self):
         opts = self.options
@@ -510,6 +534,10 @@ class Stack:
                 os.path.join(self.workdir, 'eem-password')
                 if self.options.use_emulator else 'your --eem-password'),
         ]
+        if self.valence_url:
+            lines.append('Valence-compatible API: %s (for example: curl '
+                         '%s/v1/devices)' % (self.valence_url,
+                                             self.valence_url))
         if self.bmc_address:
             lines.append('Fake Redfish BMC: %s' % self.bmc_address)
         lines.append('Logs: %s' % self.log_dir)
@@ -537,6 +565,11 @@ def _settled(node):
 
 def _emulator_url(child):
     match = _LISTENING.search(child.read_log())
+    return match.group(1) if match else None
+
+
+def _valence_url(child):
+    match = _VALENCE_LISTENING.search(child.read_log())
     return match.group(1) if match else None
 
 

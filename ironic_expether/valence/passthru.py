@@ -51,6 +51,7 @@ from ironic_expether.pool import claims
 from ironic_expether.pool import compose
 from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
+from ironic_expether.pool import discovery
 from ironic_expether.valence import schemas
 from ironic_expether.valence import views
 
@@ -233,9 +234,9 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
         if http_method == 'DELETE':
             db_api.delete_pod_manager(kwargs['uuid'])
             return {'code': '', 'detail': 'DELETED'}
-        return self._create_pod_manager(kwargs)
+        return self._create_pod_manager(context, kwargs)
 
-    def _create_pod_manager(self, body):
+    def _create_pod_manager(self, context, body):
         url = db_api.normalize_url(body['url'])
         if not url.rstrip('/').endswith('/eem') or '?' in url:
             raise exception.InvalidParameterValue(
@@ -269,7 +270,11 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
         LOG.info('Created pod manager %(uuid)s for EEM %(url)s (API '
                  'version %(version)s)', {'uuid': podm.uuid, 'url': url,
                                           'version': version})
-        return views.pod_manager(podm)
+        # NOTE(expether): like Valence, discover the new EEM's devices at
+        # once (one devices/detail request), so that it can compose before
+        # the next periodic cycle. A failure only marks it offline.
+        discovery.sync(context, podm_uuid=podm.uuid)
+        return views.pod_manager(db_api.get_pod_manager(podm.uuid))
 
     # Devices
 
@@ -427,8 +432,6 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
         :raises: NotFound naming podm_id.
         """
         validate_request('sync', 'POST', kwargs, DRIVER_SCHEMAS)
-        from ironic_expether.pool import discovery
-
         podm_uuid = kwargs.get('podm_id')
         if podm_uuid is not None:
             compose.get_pod_manager(podm_uuid)

@@ -103,6 +103,8 @@ class StackTestCase(base.BaseTestCase):
             'devices': 12,
             'sync_power_state_interval': 3,
             'start_timeout': 240,
+            'valence': False,
+            'valence_port': 0,
         }
         options.update(cls.stack_options)
         cls.stack = stack_mod.Stack(stack_mod.StackOptions(**options))

@@ -45,6 +45,10 @@ _JSON_HEADERS = ['-H', 'Accept:application/json',
                  % ', '.join(_MISSING))
 class ValenceSeedFlowTestCase(base.StackTestCase):
 
+    # NOTE(expether): the seed document starts from an empty Valence: the
+    # stack registers no pod manager and enrolls no server here.
+    stack_options = {'valence': True, 'populate': False}
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

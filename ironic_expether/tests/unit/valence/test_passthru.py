@@ -81,6 +81,8 @@ class PassthruTestCase(mgr_utils.ServiceSetUpMixin, fakes.ComposeTestCase):
     @mock.patch.object(passthru.eem, 'EEMClient', autospec=True)
     def test_pod_manager_create_checks_api_version(self, mock_client):
         mock_client.return_value.api_version.return_value = '1.2'
+        eeid = self.fabric.add_eeio(1, 'NIC')
+        self.client.list_devices.reset_mock()
         body = self.driver_call(
             'pod_managers', 'POST', name='podm2', driver='expether',
             url='http://eem-2.test:30500/eem/',
@@ -92,6 +94,11 @@ class PassthruTestCase(mgr_utils.ServiceSetUpMixin, fakes.ComposeTestCase):
         mock_client.return_value.api_version.assert_called_once_with()
         self.assertEqual('pw-xyz', api.get_pod_manager(body['uuid'])
                          .password)
+        # The new EEM's devices are discovered at once, with one request.
+        self.client.list_devices.assert_called_once_with()
+        devices = api.list_devices(podm_uuid=body['uuid'], eeid=eeid)
+        self.assertEqual([('NIC', 'free')],
+                         [(d.type, d.state) for d in devices])
 
     @mock.patch.object(passthru.eem, 'EEMClient', autospec=True)
     def test_pod_manager_create_eem_refuses(self, mock_client):
