@@ -31,7 +31,9 @@ Node passthru: ``release`` (POST) and ``register`` (POST).
 The ``register`` key mapping: Valence's generic ``address``,
 ``username``, ``password`` become ``redfish_*`` keys when ``address`` is
 an http(s) URL, and ``ipmi_*`` keys otherwise; ``system_id`` becomes
-``redfish_system_id`` and ``port`` ``ipmi_port``. Keys already named
+``redfish_system_id`` and ``port`` ``ipmi_port``. A Redfish ``address``
+that names a system (``https://bmc/redfish/v1/Systems/<id>``) is split
+into ``redfish_address`` and ``redfish_system_id``. Keys already named
 ``redfish_*``/``ipmi_*`` are taken as they are.
 """
 
@@ -144,6 +146,9 @@ def _podm_error(podm_url, error):
         {'eem': where, 'err': error})
 
 
+_REDFISH_SYSTEMS = '/redfish/v1/Systems/'
+
+
 def bmc_driver_info(driver_info):
     """Map Valence's register driver_info to Ironic's BMC keys.
 
@@ -175,6 +180,12 @@ def bmc_driver_info(driver_info):
     for key, value in list(result.items()):
         if not isinstance(value, str):
             result[key] = str(value) if not isinstance(value, bool) else value
+    if kind == 'redfish' and 'redfish_system_id' not in result:
+        base_url, marker, system = result['redfish_address'].partition(
+            _REDFISH_SYSTEMS)
+        if marker and system.strip('/'):
+            result['redfish_address'] = base_url
+            result['redfish_system_id'] = marker + system.strip('/')
     return result
 
 

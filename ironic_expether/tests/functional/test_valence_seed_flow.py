@@ -27,6 +27,7 @@ import sys
 import unittest
 
 from ironic_expether.drivers import vendor
+from ironic_expether.standalone import pod
 from ironic_expether.tests.functional import base
 
 # Passthru methods the facade forwards the seed flow to.
@@ -99,6 +100,10 @@ class ValenceSeedFlowTestCase(base.StackTestCase):
         status = int(head.split('\n', 1)[0].split()[1])
         return status, (json.loads(body) if body.strip() else None)
 
+    def _bmc_url(self, eesv_id):
+        return '%s/redfish/v1/Systems/%s' % (self.stack.bmc_address,
+                                             pod.system_uuid(eesv_id))
+
     def _free_eesv(self, managed):
         for device in self.eem_devices():
             if device.get('status') == 'eesv' and device['id'] not in managed:
@@ -170,9 +175,10 @@ class ValenceSeedFlowTestCase(base.StackTestCase):
         self.assertIsInstance(devices, list)
         self.assertTrue(devices)
         for device in devices:
-            self.assertEqual({'node_id', 'podm_id', 'pooled_group_id',
-                              'resource_uri', 'state', 'type', 'uuid'},
-                             set(device))
+            # Valence's keys, plus node_uuid and purpose (views.py).
+            self.assertEqual(set(), {'node_id', 'podm_id', 'pooled_group_id',
+                                     'resource_uri', 'state', 'type',
+                                     'uuid'} - set(device))
         free = [d for d in devices if d['state'] == 'free']
         self.assertTrue(free, devices)
 
@@ -191,10 +197,12 @@ class ValenceSeedFlowTestCase(base.StackTestCase):
         self.assertEqual((204, None), (status, body))
 
         # Node register, without mac (Valence crashed there), then with.
+        # The document's "address" placeholder becomes the BMC of the
+        # composed server (the fake Redfish BMC's system URL).
         status, registered = self.curl(
             'POST', '/v1/nodes/%s/register' % node1['uuid'],
             '{"driver_info": {"username":"admin","password":"password", '
-            '"address":"address"}}')
+            '"address":"%s"}}' % self._bmc_url(node1['index']))
         self.assertEqual(200, status, registered)
         self.assertEqual('ironic', registered['managed_by'])
         self.assertEqual(node1['uuid'], registered['uuid'])
@@ -204,6 +212,7 @@ class ValenceSeedFlowTestCase(base.StackTestCase):
         status, registered = self.curl(
             'POST', '/v1/nodes/%s/register' % node2['uuid'],
             '{"driver_info": {"username":"admin","password":"password", '
-            '"address":"address"}, "mac": "52:54:00:12:34:56"}')
+            '"address":"%s"}, "mac": "52:54:00:12:34:56"}'
+            % self._bmc_url(node2['index']))
         self.assertEqual(200, status, registered)
         self.assertEqual('ironic', registered['managed_by'])

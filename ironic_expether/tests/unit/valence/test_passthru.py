@@ -432,6 +432,26 @@ class PassthruTestCase(mgr_utils.ServiceSetUpMixin, fakes.ComposeTestCase):
                                       'username': 'u', 'password': 'p',
                                       'port': 623}))
 
+    def test_bmc_driver_info_splits_a_system_url(self):
+        self.assertEqual(
+            {'redfish_address': 'http://127.0.0.1:8000',
+             'redfish_system_id': '/redfish/v1/Systems/abc',
+             'redfish_username': 'u'},
+            passthru.bmc_driver_info({
+                'address': 'http://127.0.0.1:8000/redfish/v1/Systems/abc/',
+                'username': 'u'}))
+        # An explicit system_id wins; a bare service root stays as it is.
+        self.assertEqual(
+            {'redfish_address': 'https://bmc/redfish/v1/Systems/x',
+             'redfish_system_id': '/S/1'},
+            passthru.bmc_driver_info({
+                'address': 'https://bmc/redfish/v1/Systems/x',
+                'system_id': '/S/1'}))
+        self.assertEqual(
+            {'redfish_address': 'https://bmc/redfish/v1/Systems/'},
+            passthru.bmc_driver_info({
+                'address': 'https://bmc/redfish/v1/Systems/'}))
+
     def test_unknown_key_collisions_never_500(self):
         for method, verb in [('compose', 'POST'), ('nodes', 'GET'),
                              ('sync', 'POST'), ('flavors', 'DELETE'),
