@@ -28,6 +28,8 @@ Redfish (or no BMC).
 import threading
 
 from ironic.common.i18n import _
+from ironic.drivers.modules import ipmitool
+from ironic.drivers.modules.redfish import utils as redfish_utils
 
 from ironic_expether.drivers import utils
 
@@ -92,3 +94,40 @@ def bmc_properties(*modules_properties):
         'set. When set, power and boot devices are handled with ipmitool '
         '(ipmi_* keys). Optional.')
     return result
+
+
+class DelegatingInterfaceMixin(object):
+    """What the expether power and management interfaces share.
+
+    Both describe and check the EEM keys and the keys of the BMC they hand
+    work to. A subclass sets :attr:`delegates`.
+    """
+
+    #: The :class:`Delegates` of the interface.
+    delegates = None
+
+    def get_properties(self):
+        """Return the properties of the interface.
+
+        :returns: the EEM keys of :data:`utils.COMMON_PROPERTIES` and the
+            keys of the redfish and ipmitool BMC implementations.
+        """
+        properties = bmc_properties(
+            ('Redfish BMC', redfish_utils.COMMON_PROPERTIES),
+            ('IPMI BMC', ipmitool.COMMON_PROPERTIES))
+        properties.update(utils.COMMON_PROPERTIES)
+        return properties
+
+    def validate(self, task):
+        """Check the EEM and BMC driver_info of the node, without network I/O.
+
+        :param task: a TaskManager instance containing the node to act on.
+        :raises: MissingParameterValue, InvalidParameterValue on a missing
+            or malformed key, naming the node and the key.
+        :raises: DriverLoadError if the node has an IPMI BMC and
+            ``ipmitool`` is not installed.
+        """
+        utils.parse_driver_info(task.node)
+        delegate = self.delegates.get(task.node)
+        if delegate is not None:
+            delegate.validate(task)

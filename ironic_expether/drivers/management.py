@@ -32,7 +32,6 @@ from ironic.conductor import task_manager
 from ironic.drivers import base
 from ironic.drivers.modules import ipmitool
 from ironic.drivers.modules.redfish import management as redfish_mgmt
-from ironic.drivers.modules.redfish import utils as redfish_utils
 from oslo_log import log
 
 from ironic_expether.drivers import bmc
@@ -86,34 +85,11 @@ def _device_sensor(device):
     return sensor
 
 
-class ExpEtherManagement(base.ManagementInterface):
+class ExpEtherManagement(bmc.DelegatingInterfaceMixin,
+                         base.ManagementInterface):
     """Boot devices through the BMC; UID LED and engine sensors via EEM."""
 
-    def get_properties(self):
-        """Return the properties of the interface.
-
-        :returns: the EEM keys of :data:`utils.COMMON_PROPERTIES` and the
-            keys of the redfish and ipmitool BMC implementations.
-        """
-        properties = bmc.bmc_properties(
-            ('Redfish BMC', redfish_utils.COMMON_PROPERTIES),
-            ('IPMI BMC', ipmitool.COMMON_PROPERTIES))
-        properties.update(utils.COMMON_PROPERTIES)
-        return properties
-
-    def validate(self, task):
-        """Check the EEM and BMC driver_info of the node, without network I/O.
-
-        :param task: a TaskManager instance containing the node to act on.
-        :raises: MissingParameterValue, InvalidParameterValue on a missing
-            or malformed key, naming the node and the key.
-        :raises: DriverLoadError if the node has an IPMI BMC and
-            ``ipmitool`` is not installed.
-        """
-        utils.parse_driver_info(task.node)
-        delegate = DELEGATES.get(task.node)
-        if delegate is not None:
-            delegate.validate(task)
+    delegates = DELEGATES
 
     # Boot devices and other BMC matters.
 

@@ -56,34 +56,11 @@ def no_bmc_error(task, action):
           'BMC.') % {'node': task.node.uuid, 'action': action})
 
 
-class ExpEtherPower(periodics.DiscoveryMixin, base.PowerInterface):
+class ExpEtherPower(periodics.DiscoveryMixin, bmc.DelegatingInterfaceMixin,
+                    base.PowerInterface):
     """Power through the node's BMC, or read-only power state from EEM."""
 
-    def get_properties(self):
-        """Return the properties of the interface.
-
-        :returns: the EEM keys of :data:`utils.COMMON_PROPERTIES` and the
-            keys of the redfish and ipmitool BMC implementations.
-        """
-        properties = bmc.bmc_properties(
-            ('Redfish BMC', redfish_utils.COMMON_PROPERTIES),
-            ('IPMI BMC', ipmitool.COMMON_PROPERTIES))
-        properties.update(utils.COMMON_PROPERTIES)
-        return properties
-
-    def validate(self, task):
-        """Check the EEM and BMC driver_info of the node, without network I/O.
-
-        :param task: a TaskManager instance containing the node to act on.
-        :raises: MissingParameterValue, InvalidParameterValue on a missing
-            or malformed key, naming the node and the key.
-        :raises: DriverLoadError if the node has an IPMI BMC and
-            ``ipmitool`` is not installed.
-        """
-        utils.parse_driver_info(task.node)
-        delegate = DELEGATES.get(task.node)
-        if delegate is not None:
-            delegate.validate(task)
+    delegates = DELEGATES
 
     def get_power_state(self, task):
         """Return the power state of the node.
