@@ -17,10 +17,15 @@
 :class:`ValencePassthruMixin` is a base class of
 :class:`ironic_expether.drivers.vendor.ExpEtherVendor`; Ironic finds the
 decorated methods of a base class too. Every method is synchronous, takes
-Valence's request body as keyword arguments, validates it with the schemas
+Valence's request body as keyword arguments, checked against the schemas
 of :mod:`ironic_expether.valence.schemas` (unknown keys rejected, 400
 naming the field), and returns a dict in Valence's shape (see
 ``/work/valence-contract.md`` and :mod:`ironic_expether.valence.views`).
+
+Ironic's conductor checks every call before running it: driver passthru
+calls with :meth:`ValencePassthruMixin.driver_validate`, node passthru
+calls with the vendor interface's ``validate``. The methods themselves
+trust their arguments.
 
 Driver passthru: ``pod_managers`` (GET, POST, DELETE), ``devices`` (GET),
 ``device`` (GET), ``nodes`` (GET), ``compose`` (POST), ``manage`` (POST),
@@ -81,25 +86,6 @@ NODE_SCHEMAS = {
     'register': schemas.REGISTER,
 }
 NODE_METHODS = frozenset(NODE_SCHEMAS)
-
-
-def validate_request(method, http_method, body, table):
-    """Validate a passthru body against the method's schema.
-
-    :param method: the passthru method.
-    :param http_method: the HTTP verb, or None.
-    :param body: the JSON body (without ``http_method``).
-    :param table: :data:`DRIVER_SCHEMAS` or :data:`NODE_SCHEMAS`.
-    :raises: InvalidParameterValue, MissingParameterValue naming the field.
-    """
-    entry = table.get(method)
-    if entry is None:
-        return
-    if isinstance(entry, dict) and 'type' not in entry:
-        entry = entry.get((http_method or 'GET').upper())
-        if entry is None:
-            return
-    schemas.validate(entry, body, method)
 
 
 def _holders(context):
@@ -200,8 +186,10 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
         :raises: InvalidParameterValue, MissingParameterValue naming the
             field.
         """
-        http_method = kwargs.pop('http_method', None)
-        validate_request(method, http_method, kwargs, DRIVER_SCHEMAS)
+        http_method = (kwargs.pop('http_method', None) or 'GET').upper()
+        schema = DRIVER_SCHEMAS.get(method, {}).get(http_method)
+        if schema is not None:
+            schemas.validate(schema, kwargs, method)
 
     def validate_node_method(self, task, method, **kwargs):
         """Validate a node passthru call of this mixin.
@@ -213,7 +201,7 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
             field.
         """
         kwargs.pop('http_method', None)
-        validate_request(method, None, kwargs, NODE_SCHEMAS)
+        schemas.validate(NODE_SCHEMAS[method], kwargs, method)
 
     # Pod managers
 
@@ -234,8 +222,6 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
             unreachable).
         """
         http_method = (http_method or 'GET').upper()
-        validate_request('pod_managers', http_method, kwargs,
-                         DRIVER_SCHEMAS)
         if http_method == 'GET':
             if kwargs.get('uuid'):
                 return views.pod_manager(
@@ -307,7 +293,6 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
         :returns: ``{"devices": [...]}``.
         :raises: InvalidParameterValue naming a bad filter.
         """
-        validate_request('devices', 'GET', kwargs, DRIVER_SCHEMAS)
         holders = _holders(context)
         filters = {'podm_uuid': kwargs.get('podm_id'),
                    'state': kwargs.get('state'),
@@ -346,7 +331,6 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
         :returns: the device detail.
         :raises: NotFound if the pool has no such device.
         """
-        validate_request('device', 'GET', kwargs, DRIVER_SCHEMAS)
         record = db_api.find_device(kwargs['uuid'])
         return views.device_detail(record, _holders(context))
 
@@ -364,7 +348,6 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
         :returns: ``{"nodes": [...]}`` or one node detail.
         :raises: NotFound if the uuid is not an expether node.
         """
-        validate_request('nodes', 'GET', kwargs, DRIVER_SCHEMAS)
         cache = {}
         if not kwargs.get('uuid'):
             nodes = objects.Node.list(context,
@@ -405,7 +388,6 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
         :returns: ``{uuid, name, index, resource_uri}``.
         :raises: see :func:`ironic_expether.pool.compose.compose`.
         """
-        validate_request('compose', 'POST', kwargs, DRIVER_SCHEMAS)
         types = compose.requested_types(context, kwargs.get('properties'),
                                         kwargs.get('flavor_id'))
         node = compose.compose(context, kwargs['name'],
@@ -425,7 +407,6 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
         :returns: ``{uuid, name, index, resource_uri}``.
         :raises: see :func:`ironic_expether.pool.compose.manage`.
         """
-        validate_request('manage', 'POST', kwargs, DRIVER_SCHEMAS)
         node = compose.manage(context, kwargs['node_index'],
                               podm_uuid=kwargs.get('podm_id'))
         return views.composed(node)
@@ -442,7 +423,6 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
         :returns: ``{"results": [{"podm_id", "status"}]}``.
         :raises: NotFound naming podm_id.
         """
-        validate_request('sync', 'POST', kwargs, DRIVER_SCHEMAS)
         podm_uuid = kwargs.get('podm_id')
         if podm_uuid is not None:
             compose.get_pod_manager(podm_uuid)
@@ -463,7 +443,6 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
         :raises: NotFound naming the uuid.
         """
         http_method = (http_method or 'GET').upper()
-        validate_request('flavors', http_method, kwargs, DRIVER_SCHEMAS)
         if http_method == 'GET':
             if kwargs.get('uuid'):
                 return views.flavor(db_api.get_flavor(kwargs['uuid']))
@@ -497,7 +476,6 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
             DriverOperationError (EEM failed; the other devices are still
             released).
         """
-        validate_request('release', None, kwargs, NODE_SCHEMAS)
         refs = kwargs.get('resource_ids')
         try:
             if refs is None:
@@ -527,7 +505,6 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
             enroll, the details are kept so a corrected call can retry).
         :raises: MACAlreadyExists (409) if another node has that MAC.
         """
-        validate_request('register', None, kwargs, NODE_SCHEMAS)
         node = task.node
         driver_info = dict(node.driver_info or {})
         driver_info.update(bmc_driver_info(kwargs['driver_info']))
