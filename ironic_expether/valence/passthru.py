@@ -91,7 +91,8 @@ NODE_METHODS = frozenset(NODE_SCHEMAS)
 def _holders(context):
     """Map each expether node's uuid to its server engine's EE id."""
     result = {}
-    for node in objects.Node.list(context, filters={'driver': 'expether'}):
+    for node in objects.Node.list(context, filters={'driver': 'expether'},
+                                  fields=['uuid', 'driver_info']):
         eesv_id = (node.driver_info or {}).get('eesv_id')
         if isinstance(eesv_id, str):
             result[node.uuid] = eesv_id.lower()
