@@ -481,12 +481,9 @@ class EEMState(object):
         self._devices[eeid]['group_id'] = str(target)
         if kind == EEIO:
             self._disconnect(eeid)
-            self._connect(eeid)
         else:
-            orphans = self._clear_ports(eeid)
-            for orphan in orphans:
-                self._connect(orphan)
-            self._fill_ports(eeid)
+            self._hand_over_ports(eeid)
+        self._cable_in(eeid)
         self._touch(eeid)
 
     # -- downstream ports -------------------------------------------------
@@ -548,6 +545,34 @@ class EEMState(object):
         for eeio_id in unplugged:
             self._disconnect(eeio_id)
         return unplugged
+
+    def _hand_over_ports(self, eesv_id):
+        """Move an EESV's EEIOs to free ports of other EESVs of the group."""
+        for orphan in self._clear_ports(eesv_id):
+            self._connect(orphan)
+
+    def _cable_in(self, eeid):
+        """Give a device its ports.
+
+        An EEIO takes a free port of an EESV of its group; an EESV takes
+        the unplugged EEIOs of its group.
+        """
+        if self._kind[eeid] == EEIO:
+            self._connect(eeid)
+        else:
+            self._fill_ports(eeid)
+
+    def _cable_out(self, eeid):
+        """Take a device off the ports.
+
+        An EEIO frees its port; an EESV is marked gone and hands its EEIOs
+        over to the other EESVs of its group.
+        """
+        if self._kind[eeid] == EEIO:
+            self._disconnect(eeid)
+        else:
+            self._gone.add(eeid)
+            self._hand_over_ports(eeid)
 
     def _fill_ports(self, eesv_id):
         """Plug the unplugged EEIOs of an EESV's group into its ports."""
@@ -688,12 +713,7 @@ class EEMState(object):
             self._known(eeid)
             if eeid in self._gone:
                 return
-            if self._kind[eeid] == EEIO:
-                self._disconnect(eeid)
-            else:
-                self._gone.add(eeid)
-                for orphan in self._clear_ports(eeid):
-                    self._connect(orphan)
+            self._cable_out(eeid)
             self._gone.add(eeid)
 
     def reappear(self, eeid):
@@ -706,10 +726,7 @@ class EEMState(object):
             if eeid not in self._gone:
                 return
             self._gone.discard(eeid)
-            if self._kind[eeid] == EEIO:
-                self._connect(eeid)
-            else:
-                self._fill_ports(eeid)
+            self._cable_in(eeid)
             self._touch(eeid)
 
     def is_present(self, eeid):
@@ -731,10 +748,7 @@ class EEMState(object):
             except ValueError as exc:
                 raise BadRequest(str(exc))
             eeid = device['id']
-            if self._kind[eeid] == EEIO:
-                self._connect(eeid)
-            else:
-                self._fill_ports(eeid)
+            self._cable_in(eeid)
             return _copy(self._devices[eeid])
 
     def remove_device(self, eeid):
@@ -744,12 +758,7 @@ class EEMState(object):
         """
         with self._lock:
             self._known(eeid)
-            if self._kind[eeid] == EEIO:
-                self._disconnect(eeid)
-            else:
-                self._gone.add(eeid)
-                for orphan in self._clear_ports(eeid):
-                    self._connect(orphan)
+            self._cable_out(eeid)
             kind, gid = self._kind.pop(eeid), self._gid.pop(eeid)
             del self._of_kind[kind][eeid]
             del self._groups[gid][kind][eeid]
