@@ -55,7 +55,6 @@ from ironic.common import states
 from ironic.common import utils as ironic_utils
 from ironic.conductor import task_manager
 from ironic.conf import CONF
-from ironic.db.sqlalchemy import api as ironic_db
 from ironic import objects
 from oslo_log import log
 from oslo_utils import excutils
@@ -68,6 +67,7 @@ from ironic_expether import eem
 from ironic_expether.pool import claims
 from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
+from ironic_expether.pool import describe
 
 LOG = log.getLogger(__name__)
 
@@ -75,9 +75,7 @@ DRIVER = 'expether'
 #: Namespace of the uuids of nodes made by compose and manage.
 NODE_NAMESPACE = uuid.UUID('5d0c6a9e-2f57-4b8e-9c3e-e7e4e8d2a001')
 #: Key of node.properties describing the composition's devices.
-DEVICES_PROPERTY = 'expether_devices'
-#: Prefix of the traits telling Nova which device types a node has.
-TRAIT_PREFIX = 'CUSTOM_EXPETHER_'
+DEVICES_PROPERTY = describe.DEVICES_PROPERTY
 #: Provision states in which a node without devices may be composed.
 COMPOSABLE_STATES = (states.ENROLL, states.MANAGEABLE, states.AVAILABLE)
 
@@ -94,15 +92,6 @@ def node_uuid_for(podm_uuid, eesv_id):
     """
     return str(uuid.uuid5(NODE_NAMESPACE,
                           '%s/%s' % (podm_uuid, eesv_id.lower())))
-
-
-def trait_for(pci_type):
-    """The Ironic trait of a device type.
-
-    :param pci_type: ``GPU``, ``SSD``, ``Multi``...
-    :returns: ``CUSTOM_EXPETHER_GPU``...
-    """
-    return TRAIT_PREFIX + pci_type.upper()
 
 
 def verify_value(verify):
@@ -228,52 +217,18 @@ def select_candidates(eem_devices, nodes, count):
 
 
 def describe_node(node):
-    """Write a node's composition devices into its properties and traits.
+    """Write a node's devices into its properties and owned traits.
 
-    ``properties['expether_devices']`` lists the composition's devices
-    (uuid, EE id, type, vendor and device names); a trait
-    ``CUSTOM_EXPETHER_<TYPE>`` is set for every type present and removed
-    for every type gone. Devices attached at deploy time are not listed:
-    they leave with the instance.
+    The one rule is :func:`ironic_expether.pool.describe.update_node`'s:
+    allocated composition devices are listed, and only the traits of
+    :data:`ironic_expether.pool.describe.OWNED_TRAITS` are changed.
 
-    :param node: an Ironic node object (saved by this function).
+    :param node: an Ironic node object whose exclusive lock (or
+        reservation) the caller holds.
+    :returns: a :class:`ironic_expether.pool.describe.Change`, or None
+        when nothing changed.
     """
-    devices = claims.devices_of_node(node.uuid,
-                                     purpose=models.PURPOSE_COMPOSITION)
-    listed = [{'uuid': d.uuid, 'id': d.eeid, 'type': d.type,
-               'vendor_name': d.vendor_name, 'device_name': d.device_name}
-              for d in sorted(devices, key=lambda d: d.eeid)]
-    properties = dict(node.properties or {})
-    if listed:
-        properties[DEVICES_PROPERTY] = listed
-    else:
-        properties.pop(DEVICES_PROPERTY, None)
-    if properties != (node.properties or {}):
-        node.properties = properties
-        node.save()
-    wanted = {trait_for(d.type) for d in devices if d.type}
-    current = {t.trait for t in objects.TraitList.get_by_node_id(
-        node._context, node.id) if t.trait.startswith(TRAIT_PREFIX)}
-    for trait in sorted(wanted - current):
-        _add_trait(node._context, node.id, trait)
-    for trait in sorted(current - wanted):
-        _remove_trait(node._context, node.id, trait)
-
-
-# NOTE(expether): Ironic's own trait writes are not retried when SQLite is
-# busy (its node writes are); concurrent compositions need them to be.
-@ironic_db.wrap_sqlite_retry
-def _add_trait(context, node_id, trait):
-    objects.Trait(context, node_id=node_id, trait=trait,
-                  version='1.0').create()
-
-
-@ironic_db.wrap_sqlite_retry
-def _remove_trait(context, node_id, trait):
-    try:
-        objects.Trait.destroy(context, node_id, trait)
-    except exception.NodeTraitNotFound:
-        pass
+    return describe.update_node(node)
 
 
 def requested_types(context, properties=None, flavor_id=None):

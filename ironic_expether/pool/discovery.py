@@ -36,12 +36,14 @@ Rules, for each IO engine (EEIO):
   (back to 4093) and it becomes ``free`` again.
 
 Then, for each managed node of the pod manager, ``properties
-['expether_devices']`` and the ``CUSTOM_EXPETHER_<TYPE>`` traits follow its
-composition devices; a change is logged and recorded in the node's
-history (event type ``expether``). With ``[expether] auto_enroll``, server
-engines (EESVs) without a node are enrolled, in ``enroll``, under a uuid
-derived from the pod manager and the EE id so that two conductors never
-enroll the same engine twice.
+['expether_devices']`` and the owned ``CUSTOM_EXPETHER_<TYPE>`` traits follow
+its devices by the one rule of :mod:`ironic_expether.pool.describe`
+(allocated composition devices only; other traits are never touched); a
+change is logged and recorded in the node's history (event type
+``expether``). With ``[expether] auto_enroll``, server engines (EESVs)
+without a node are enrolled, in ``enroll``, each at most once: a record in
+``expether_enrolled_servers`` (unique per pod manager and EE id) decides
+between conductors and keeps a node an operator deleted from coming back.
 
 A pod manager whose EEM fails is marked ``offline`` with the reason, and
 the others are still synced; it is marked ``online`` again when it
@@ -74,6 +76,7 @@ from ironic_expether.pool import compose
 from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
 from ironic_expether.pool.db import session
+from ironic_expether.pool import describe
 from ironic_expether.pool import snapshot
 
 LOG = log.getLogger(__name__)
@@ -84,8 +87,6 @@ FAILED = 'FAILED'
 SKIPPED = 'SKIPPED'
 
 DRIVER = compose.DRIVER
-DEVICES_PROPERTY = compose.DEVICES_PROPERTY
-TRAIT_PREFIX = compose.TRAIT_PREFIX
 #: ``event_type`` of the node history records discovery writes.
 HISTORY_EVENT_TYPE = 'expether'
 
@@ -103,22 +104,6 @@ _IRONIC_DB = threading.local()
 _View = collections.namedtuple('_View', ['uuid', 'eeid', 'type',
                                          'vendor_name', 'device_name',
                                          'state', 'node_uuid', 'purpose'])
-
-
-def describe_devices(devices):
-    """The node view of a node's composition devices.
-
-    :param devices: the pool records (or objects with ``uuid``, ``eeid``,
-        ``type``, ``vendor_name``, ``device_name``) the node holds.
-    :returns: ``(listed, traits)``: the value of
-        ``properties['expether_devices']`` (a list sorted by EE id) and the
-        set of ``CUSTOM_EXPETHER_*`` traits.
-    """
-    listed = [{'uuid': d.uuid, 'id': d.eeid, 'type': d.type,
-               'vendor_name': d.vendor_name, 'device_name': d.device_name}
-              for d in sorted(devices, key=lambda d: d.eeid)]
-    traits = {compose.trait_for(d.type) for d in devices if d.type}
-    return listed, traits
 
 
 def _own_group(eesv):
@@ -178,8 +163,7 @@ class Reconciler(object):
                     sa.select(trait.node_id, trait.trait)
                     .join(node, node.id == trait.node_id)
                     .where(node.driver == DRIVER,
-                           trait.trait.startswith(TRAIT_PREFIX,
-                                                  autoescape=True))):
+                           trait.trait.in_(sorted(describe.OWNED_TRAITS)))):
                 traits[node_id].add(name)
         nodes = {}
         normalized = {}
@@ -373,61 +357,70 @@ class Reconciler(object):
         return updates
 
     def _sync_node(self, node, devices):
-        """Make a node's properties and traits follow its devices."""
-        listed, traits = describe_devices(devices)
-        current = node.properties.get(DEVICES_PROPERTY) or []
-        if current == listed and node.traits == traits:
+        """Make a node's properties and owned traits follow its devices.
+
+        :param node: a :class:`_NodeView`.
+        :param devices: the devices the node holds, as this cycle decided
+            them (any state, any purpose).
+        :returns: True if the node was changed.
+        """
+        if describe.shows(node.properties, node.traits,
+                          describe.describe_devices(devices)):
             return False
         try:
             with task_manager.acquire(
                     self.context, node.uuid, shared=False, retry=False,
                     purpose='expether discovery') as task:
-                self._write_node(task, listed, traits)
+                # Under the lock, from the pool's records: a compose or
+                # detach may have finished since this cycle read them.
+                change = describe.update_node(task.node)
+                if change is not None:
+                    self._record(task.node, change)
         except (exception.NodeLocked, exception.NodeNotFound) as e:
             LOG.info('Devices of node %(node)s changed but it could not be '
                      'updated now (%(err)s); trying again next cycle',
                      {'node': node.uuid, 'err': e})
             return False
-        return True
+        return change is not None
 
-    def _write_node(self, task, listed, traits):
-        node = task.node
-        properties = dict(node.properties or {})
-        old = properties.get(DEVICES_PROPERTY) or []
-        if listed:
-            properties[DEVICES_PROPERTY] = listed
-        else:
-            properties.pop(DEVICES_PROPERTY, None)
-        every = {t.trait for t in objects.TraitList.get_by_node_id(
-            self.context, node.id)}
-        current = {t for t in every if t.startswith(TRAIT_PREFIX)}
-        if current != traits:
-            # One transaction; other traits are kept (the node is locked).
-            objects.TraitList.create(self.context, node.id,
-                                     sorted((every - current) | traits))
-        old_ids = sorted(d.get('id') for d in old if isinstance(d, dict))
-        new_ids = sorted(d['id'] for d in listed)
+    def _record(self, node, change):
         event = ('ExpEther discovery: devices in the server\'s group '
                  'changed from [%(old)s] to [%(new)s]; traits now '
                  '[%(traits)s]' %
-                 {'old': ', '.join(old_ids), 'new': ', '.join(new_ids),
-                  'traits': ', '.join(sorted(traits))})
+                 {'old': ', '.join(change.old_ids),
+                  'new': ', '.join(change.new_ids),
+                  'traits': ', '.join(change.traits)})
         LOG.info('Node %(node)s: %(event)s', {'node': node.uuid,
                                               'event': event})
-        node.properties = properties
         conductor_utils.node_history_record(
             node, event=event, event_type=HISTORY_EVENT_TYPE)
-        node.save()
 
     def _enroll(self, eesvs, nodes):
-        for eesv_id, eesv in eesvs.items():
-            if eesv_id in nodes:
+        """Enroll server engines without a node, each at most once.
+
+        An engine is recorded in ``expether_enrolled_servers`` BEFORE its
+        node is created: the record's unique (pod manager, EE id) lets
+        exactly one of several conductors enroll it, and the record stays
+        when an operator deletes the node, so it is not enrolled again.
+        A node that cannot be created gives its record back, so that a
+        later cycle tries again.
+        """
+        candidates = sorted(e for e in eesvs if e not in nodes)
+        if not candidates:
+            return
+        done = {r.eeid for r in db_api.list_enrolled_servers(
+            self.podm.uuid)}
+        for eesv_id in candidates:
+            if eesv_id in done:
                 continue
             node_uuid = compose.node_uuid_for(self.podm.uuid, eesv_id)
-            info = compose.node_driver_info(self.podm, eesv_id)
+            if not db_api.record_enrollment(self.podm.uuid, eesv_id,
+                                            node_uuid):
+                continue  # another conductor enrolls it
             node = objects.Node(
                 self.context, uuid=node_uuid, driver=DRIVER,
-                driver_info=info, provision_state=states.ENROLL,
+                driver_info=compose.node_driver_info(self.podm, eesv_id),
+                provision_state=states.ENROLL,
                 power_state=states.NOSTATE,
                 resource_class=CONF.default_resource_class,
                 conductor_group='', properties={},
@@ -436,13 +429,15 @@ class Reconciler(object):
             try:
                 driver_factory.check_and_update_node_interfaces(node)
                 node.create()
-            except exception.NodeAlreadyExists:
-                continue
             except exception.IronicException as e:
-                LOG.warning('Could not enroll server engine %(eesv)s of pod '
-                            'manager %(podm)s: %(err)s',
-                            {'eesv': eesv_id, 'podm': self.podm.uuid,
-                             'err': e})
+                # NodeAlreadyExists too: compose or manage made it, not us.
+                db_api.delete_enrollment(self.podm.uuid, eesv_id)
+                if not isinstance(e, exception.NodeAlreadyExists):
+                    LOG.warning('Could not enroll server engine %(eesv)s '
+                                'of pod manager %(podm)s: %(err)s; trying '
+                                'again next cycle',
+                                {'eesv': eesv_id, 'podm': self.podm.uuid,
+                                 'err': e})
                 continue
             LOG.info('Enrolled server engine %(eesv)s of pod manager '
                      '%(podm)s as node %(node)s', {'eesv': eesv_id,
@@ -485,16 +480,11 @@ class Reconciler(object):
             db_api.update_devices(updates)
 
         by_node = collections.defaultdict(list)
-        held_states = (models.DEVICE_ALLOCATED, models.DEVICE_CLAIMED)
         for record in records:
-            if record.eeid in views:
-                continue
-            if (record.node_uuid and record.state in held_states
-                    and record.purpose == models.PURPOSE_COMPOSITION):
+            if record.node_uuid and record.eeid not in views:
                 by_node[record.node_uuid].append(record)
         for view in views.values():
-            if (view.node_uuid and view.state in held_states
-                    and view.purpose == models.PURPOSE_COMPOSITION):
+            if view.node_uuid:
                 by_node[view.node_uuid].append(view)
         for node in nodes.values():
             if self._sync_node(node, by_node.get(node.uuid, [])):

@@ -38,6 +38,9 @@ Flavors
     :func:`update_flavor`, :func:`delete_flavor`.
 Discovery leases
     :func:`acquire_lease`, :func:`release_lease`, :func:`get_lease`.
+Servers enrolled by discovery
+    :func:`record_enrollment`, :func:`list_enrolled_servers`,
+    :func:`delete_enrollment`.
 
 Concurrency: nothing here reads a row and then writes it on the strength
 of what it read. Every write that depends on a row's state carries that
@@ -335,7 +338,7 @@ def set_pod_manager_status(podm_uuid, status, reason=None):
 
 @_retry_on_contention
 def delete_pod_manager(podm_uuid):
-    """Delete a pod manager, its free devices and its lease.
+    """Delete a pod manager, its free devices, lease and enrollments.
 
     :param podm_uuid: the pod manager's uuid.
     :raises: NotFound if there is none.
@@ -363,6 +366,8 @@ def delete_pod_manager(podm_uuid):
                 {'podm': podm_uuid, 'count': held})
         _execute(s, sa.delete(models.Lease).where(
             models.Lease.pod_manager_uuid == podm_uuid))
+        _execute(s, sa.delete(models.EnrolledServer).where(
+            models.EnrolledServer.pod_manager_uuid == podm_uuid))
         _execute(s, sa.delete(models.PodManager).where(
             models.PodManager.uuid == podm_uuid))
 
@@ -904,3 +909,68 @@ def get_lease(podm_uuid):
     with session.reader() as s:
         return s.scalars(sa.select(models.Lease).where(
             models.Lease.pod_manager_uuid == podm_uuid)).first()
+
+
+# Servers enrolled by discovery
+
+
+@_retry_on_contention
+def record_enrollment(podm_uuid, eeid, node_uuid):
+    """Record that discovery enrolls a server engine, unless it already did.
+
+    One ``INSERT``; the unique (pod manager, EE id) decides between
+    concurrent callers, so exactly one of them gets True.
+
+    :param podm_uuid: the pod manager's uuid.
+    :param eeid: the server engine's EE id.
+    :param node_uuid: the uuid of the node being enrolled for it.
+    :returns: True if this call recorded it, False if it was recorded
+        before (by this or another conductor).
+    :raises: NotFound if the pod manager does not exist.
+    :raises: InvalidParameterValue for a malformed EE id.
+    """
+    eeid = normalize_eeid(eeid)
+    try:
+        with session.writer() as s:
+            s.add(models.EnrolledServer(
+                pod_manager_uuid=podm_uuid, eeid=eeid, node_uuid=node_uuid,
+                created_at=timeutils.utcnow()))
+            s.flush()
+    except db_exc.DBDuplicateEntry:
+        return False
+    except db_exc.DBReferenceError:
+        raise exception.NotFound('Pod manager %s could not be found' %
+                                 podm_uuid) from None
+    return True
+
+
+def list_enrolled_servers(podm_uuid):
+    """The server engines discovery enrolled in a pod manager.
+
+    :param podm_uuid: the pod manager's uuid.
+    :returns: a list of :class:`~models.EnrolledServer`, oldest first.
+    """
+    enrolled = models.EnrolledServer
+    with session.reader() as s:
+        return list(s.scalars(sa.select(enrolled).where(
+            enrolled.pod_manager_uuid == podm_uuid).order_by(enrolled.id)))
+
+
+@_retry_on_contention
+def delete_enrollment(podm_uuid, eeid):
+    """Forget that discovery enrolled a server engine.
+
+    Discovery calls it when the node could not be created after all, so
+    that a later cycle tries again.
+
+    :param podm_uuid: the pod manager's uuid.
+    :param eeid: the server engine's EE id.
+    :returns: True if a record was deleted, False if there was none.
+    :raises: InvalidParameterValue for a malformed EE id.
+    """
+    eeid = normalize_eeid(eeid)
+    enrolled = models.EnrolledServer
+    with session.writer() as s:
+        result = _execute(s, sa.delete(enrolled).where(
+            enrolled.pod_manager_uuid == podm_uuid, enrolled.eeid == eeid))
+    return result.rowcount == 1

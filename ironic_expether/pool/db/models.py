@@ -29,6 +29,7 @@ Vocabulary:
 
 from oslo_db.sqlalchemy import models as oslo_models
 from oslo_db.sqlalchemy import types as db_types
+from oslo_utils import timeutils
 import sqlalchemy as sa
 from sqlalchemy import orm
 
@@ -194,3 +195,35 @@ class Lease(oslo_models.TimestampMixin, Base):
     def __repr__(self):
         return '<Lease %s %s %s>' % (self.pod_manager_uuid, self.holder,
                                      self.expires_at)
+
+
+class EnrolledServer(Base):
+    """A server engine (EESV) discovery has enrolled as an Ironic node.
+
+    Written before the node is created; the unique (pod manager, EE id)
+    decides which of several conductors enrolls the engine, and the row
+    outlives the node, so that ``[expether] auto_enroll`` enrolls each
+    engine at most once: a node an operator deleted is not enrolled again.
+    """
+
+    __tablename__ = 'expether_enrolled_servers'
+    __table_args__ = _table_args(
+        sa.UniqueConstraint(
+            'pod_manager_uuid', 'eeid',
+            name='uniq_expether_enrolled_servers0pod_manager_uuid0eeid'),
+    )
+
+    id = sa.Column(sa.Integer, primary_key=True)
+    pod_manager_uuid = sa.Column(
+        sa.String(36),
+        sa.ForeignKey('expether_pod_managers.uuid',
+                      name='expether_enrolled_servers_pod_manager_uuid_fkey'),
+        nullable=False)
+    eeid = sa.Column(sa.String(32), nullable=False)
+    node_uuid = sa.Column(sa.String(36), nullable=False)
+    created_at = sa.Column(sa.DateTime, nullable=False,
+                           default=lambda: timeutils.utcnow())
+
+    def __repr__(self):
+        return '<EnrolledServer %s %s %s>' % (self.pod_manager_uuid,
+                                              self.eeid, self.node_uuid)

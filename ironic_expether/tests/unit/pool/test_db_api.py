@@ -133,10 +133,13 @@ class PodManagerTestCase(base.PoolTestCase):
         podm = self.create_podm()
         self.create_devices(podm, 2)
         self.assertTrue(api.acquire_lease(podm.uuid, 'c1', 60))
+        self.assertTrue(api.record_enrollment(
+            podm.uuid, '0x8cdf9d000001', uuidutils.generate_uuid()))
         api.delete_pod_manager(podm.uuid)
         self.assertRaises(exception.NotFound, api.get_pod_manager, podm.uuid)
         self.assertEqual([], api.list_devices(podm_uuid=podm.uuid))
         self.assertIsNone(api.get_lease(podm.uuid))
+        self.assertEqual([], api.list_enrolled_servers(podm.uuid))
         self.assertRaises(exception.NotFound, api.delete_pod_manager,
                           podm.uuid)
 
@@ -423,3 +426,44 @@ class LeaseTestCase(base.PoolTestCase):
     def test_unknown_pod_manager(self):
         self.assertRaises(exception.NotFound, api.acquire_lease,
                           uuidutils.generate_uuid(), 'c1', 60)
+
+
+class EnrolledServerTestCase(base.PoolTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.podm = self.create_podm()
+        self.node_uuid = uuidutils.generate_uuid()
+
+    def test_recorded_once(self):
+        self.assertTrue(api.record_enrollment(
+            self.podm.uuid, '0x8CDF9D000001', self.node_uuid))
+        # Another conductor, or a later cycle: the unique key says no.
+        self.assertFalse(api.record_enrollment(
+            self.podm.uuid, '0x8cdf9d000001', uuidutils.generate_uuid()))
+        other = self.create_podm()
+        self.assertTrue(api.record_enrollment(
+            other.uuid, '0x8cdf9d000001', uuidutils.generate_uuid()))
+        enrolled = api.list_enrolled_servers(self.podm.uuid)
+        self.assertEqual([('0x8cdf9d000001', self.node_uuid)],
+                         [(e.eeid, e.node_uuid) for e in enrolled])
+        self.assertIsNotNone(enrolled[0].created_at)
+
+    def test_delete(self):
+        api.record_enrollment(self.podm.uuid, '0x8cdf9d000001',
+                              self.node_uuid)
+        self.assertTrue(api.delete_enrollment(self.podm.uuid,
+                                              '0x8cdf9d000001'))
+        self.assertFalse(api.delete_enrollment(self.podm.uuid,
+                                               '0x8cdf9d000001'))
+        self.assertEqual([], api.list_enrolled_servers(self.podm.uuid))
+        self.assertTrue(api.record_enrollment(
+            self.podm.uuid, '0x8cdf9d000001', self.node_uuid))
+
+    def test_bad_values(self):
+        self.assertRaises(exception.InvalidParameterValue,
+                          api.record_enrollment, self.podm.uuid, 'sv-1',
+                          self.node_uuid)
+        self.assertRaises(exception.NotFound, api.record_enrollment,
+                          uuidutils.generate_uuid(), '0x8cdf9d000001',
+                          self.node_uuid)

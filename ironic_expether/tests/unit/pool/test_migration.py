@@ -52,8 +52,32 @@ class MigrationTestCase(base.PoolTestCase):
             tables = set(sa.inspect(conn).get_table_names())
         self.assertEqual([], diff)
         self.assertEqual({'expether_alembic_version', 'expether_devices',
-                          'expether_flavors', 'expether_leases',
-                          'expether_pod_managers'}, tables)
+                          'expether_enrolled_servers', 'expether_flavors',
+                          'expether_leases', 'expether_pod_managers'},
+                         tables)
+
+    def test_upgrade_from_first_revision_keeps_data(self):
+        migration.upgrade('4f1c2b7e9a10', engine=self.engine)
+        with self.engine.begin() as conn:
+            self.assertNotIn('expether_enrolled_servers',
+                             sa.inspect(conn).get_table_names())
+            conn.exec_driver_sql(
+                "INSERT INTO expether_pod_managers (uuid, name, url, "
+                "verify, driver, status) VALUES ('p-1', 'pod', "
+                "'http://e/eem', 'True', 'expether', 'online')")
+        migration.upgrade(engine=self.engine)
+        with self.engine.begin() as conn:
+            self.assertEqual([('p-1',)], conn.exec_driver_sql(
+                'SELECT uuid FROM expether_pod_managers').fetchall())
+            conn.exec_driver_sql(
+                "INSERT INTO expether_enrolled_servers (pod_manager_uuid, "
+                "eeid, node_uuid, created_at) VALUES ('p-1', "
+                "'0x8cdf9d000001', 'n-1', '2026-12-02 09:00:00')")
+            self.assertRaises(
+                sa.exc.IntegrityError, conn.exec_driver_sql,
+                "INSERT INTO expether_enrolled_servers (pod_manager_uuid, "
+                "eeid, node_uuid, created_at) VALUES ('p-1', "
+                "'0x8cdf9d000001', 'n-2', '2026-12-02 09:00:01')")
 
     def test_create_schema_then_upgrade(self):
         migration.create_schema(engine=self.engine)
