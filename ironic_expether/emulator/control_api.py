@@ -26,13 +26,6 @@ BASE = '/_emulator'
 MAX_REFUSE_SECONDS = 3600
 
 
-def _object_body(request):
-    body = request.json(default={})
-    if not isinstance(body, dict):
-        raise eem_state.BadRequest('the request body must be a JSON object')
-    return body
-
-
 def get_counters(server, request):
     return routing.json_response({'counters': server.faults.counters()})
 
@@ -53,7 +46,7 @@ def get_faults(server, request):
 
 
 def _apply_faults(server, request, replace):
-    body = _object_body(request)
+    body = request.json_object()
     unknown = set(body) - {'faults', 'refuse_seconds', 'kind', 'path',
                            'method', 'count', 'seconds', 'status', 'rate',
                            'seed', 'code', 'message', 'drop', 'body'}
@@ -128,7 +121,7 @@ def get_device(server, request, eeid):
 
 
 def put_device(server, request, eeid):
-    body = _object_body(request)
+    body = request.json_object()
     state = server.state
     present = body.pop('present', None)
     down = body.pop('down', None)

@@ -24,13 +24,6 @@ from ironic_expether.emulator import state as eem_state
 BASE = '/eem'
 
 
-def _object_body(request):
-    body = request.json(default={})
-    if not isinstance(body, dict):
-        raise eem_state.BadRequest('the request body must be a JSON object')
-    return body
-
-
 def api_version(state, request):
     return routing.json_response({'version_number': state.api_version})
 
@@ -54,7 +47,7 @@ def show_device(state, request, eeid):
 
 
 def put_group_id(state, request, eeid):
-    body = _object_body(request)
+    body = request.json_object()
     return routing.json_response(state.set_group(
         eeid, body.get('group_id'), update_time=body.get('update_time')))
 
@@ -70,7 +63,7 @@ def get_uid_led(state, request, eeid):
 
 
 def put_uid_led(state, request, eeid):
-    body = _object_body(request)
+    body = request.json_object()
     if 'uid_led_status' not in body:
         raise eem_state.BadRequest('uid_led_status is required')
     update_time = state.set_uid_led(eeid, body['uid_led_status'])

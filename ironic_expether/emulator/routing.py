@@ -53,6 +53,17 @@ class Request(object):
         except ValueError:
             raise eem_state.BadRequest('the request body is not JSON')
 
+    def json_object(self):
+        """The body parsed as a JSON object; ``{}`` for an empty body.
+
+        :raises: eem_state.BadRequest if the body is not a JSON object.
+        """
+        body = self.json(default={})
+        if not isinstance(body, dict):
+            raise eem_state.BadRequest('the request body must be a JSON '
+                                       'object')
+        return body
+
 
 class Response(object):
     """An HTTP answer: status, body bytes and extra headers."""
