@@ -127,8 +127,8 @@ def write_ironic_conf(path, sections):
     :param sections: what :func:`ironic_conf` returned.
     :returns: ``path``.
     """
-    _write_private(path, '# Written by ironic-expether-standalone; '
-                         'rewritten on every start.\n' + render_ini(sections))
+    write_private(path, '# Written by ironic-expether-standalone; '
+                        'rewritten on every start.\n' + render_ini(sections))
     return path
 
 
@@ -161,7 +161,7 @@ def write_sushy_conf(path, systems, state_dir, listen_ip='127.0.0.1',
             'start.']
     for key, value in settings.items():
         text.append('%s = %s' % (key, pprint.pformat(value, width=72)))
-    _write_private(path, '\n'.join(text) + '\n')
+    write_private(path, '\n'.join(text) + '\n')
     return path
 
 
@@ -171,7 +171,12 @@ def _ini_value(value):
     return str(value)
 
 
-def _write_private(path, text):
+def write_private(path, text):
+    """Replace a file atomically with one only its owner can read.
+
+    :param path: the file to write.
+    :param text: its new content.
+    """
     tmp = path + '.tmp'
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, 'w') as stream:

@@ -317,7 +317,7 @@ class Stack:
         except FileNotFoundError:
             pass
         password = secrets.token_urlsafe(12)
-        config._write_private(path, password + '\n')
+        config.write_private(path, password + '\n')
         return password
 
     def _read_pod(self):
