@@ -18,6 +18,7 @@ from ironic.common import exception
 from ironic.common import states
 from ironic import objects
 
+from ironic_expether.pool import claims
 from ironic_expether.pool import compose
 from ironic_expether.pool.db import api
 from ironic_expether.tests.unit.valence import fakes
@@ -222,6 +223,53 @@ class ComposeTestCase(fakes.ComposeTestCase):
         compose.describe_node(node)
         self.assertEqual(['CUSTOM_OTHER'], objects.TraitList.get_by_node_id(
             self.context, node.id).get_trait_names())
+
+    def _traits(self, node):
+        return sorted(objects.TraitList.get_by_node_id(
+            self.context, node.id).get_trait_names())
+
+    def test_operator_traits_survive_compose_and_release(self):
+        # The operator's trait naming a deploy template that runs the
+        # compose_devices step shares the prefix; it is not the plugin's.
+        existing = self.enroll(1, provision_state=states.AVAILABLE)
+        for trait in ('CUSTOM_EXPETHER_ADD_GPU', 'CUSTOM_RACK_7'):
+            objects.Trait(self.context, node_id=existing.id, trait=trait,
+                          version='1.0').create()
+        self.fabric.add_eesv(1)
+        self.add_pool_devices(self.podm, [(1, 'SSD'), (2, 'NIC')])
+        node = compose.compose(self.context, 'ops', podm_uuid=self.podm.uuid,
+                               types=['SSD', 'NIC'])
+        self.assertEqual(existing.uuid, node.uuid)
+        self.assertEqual(['CUSTOM_EXPETHER_ADD_GPU', 'CUSTOM_EXPETHER_NIC',
+                          'CUSTOM_EXPETHER_SSD', 'CUSTOM_RACK_7'],
+                         self._traits(node))
+        nic = api.list_devices(node_uuid=node.uuid, type='NIC')[0]
+        claims.release(node, [nic.uuid])
+        compose.describe_node(node)
+        self.assertEqual(['CUSTOM_EXPETHER_ADD_GPU', 'CUSTOM_EXPETHER_SSD',
+                          'CUSTOM_RACK_7'], self._traits(node))
+        claims.release(node)
+        compose.describe_node(node)
+        self.assertEqual(['CUSTOM_EXPETHER_ADD_GPU', 'CUSTOM_RACK_7'],
+                         self._traits(node))
+        node.refresh()
+        self.assertNotIn(compose.DEVICES_PROPERTY, node.properties)
+
+    def test_missing_device_not_listed(self):
+        # Same rule as discovery: a device EEM no longer reports is still
+        # held by the node but neither listed nor in the traits.
+        self.fabric.add_eesv(1)
+        self.add_pool_devices(self.podm, [(1, 'GPU'), (2, 'SSD')])
+        node = compose.compose(self.context, 'n1', podm_uuid=self.podm.uuid,
+                               types=['GPU', 'SSD'])
+        ssd = api.list_devices(node_uuid=node.uuid, type='SSD')[0]
+        api.update_device(ssd.uuid, {'state': 'missing'})
+        compose.describe_node(node)
+        node.refresh()
+        self.assertEqual(['GPU'], [
+            d['type'] for d in node.properties[compose.DEVICES_PROPERTY]])
+        self.assertEqual(['CUSTOM_EXPETHER_GPU'], self._traits(node))
+        self.assertEqual(node.uuid, api.get_device(ssd.uuid).node_uuid)
 
 
 class ManageTestCase(fakes.ComposeTestCase):

@@ -18,6 +18,7 @@ import datetime
 from unittest import mock
 
 from futurist import periodics as futurist_periodics
+from ironic.common import exception
 from ironic.common import states
 from ironic.conductor import periodics
 from ironic import objects
@@ -278,6 +279,57 @@ class DevicesTestCase(DiscoveryTestCase):
         self.assertEqual(['CUSTOM_EXPETHER_GPU', 'CUSTOM_RACK_7'],
                          self.node_traits(node))
 
+    def test_operator_traits_with_prefix_kept(self):
+        # An operator's trait naming a deploy template (compose_devices
+        # step) shares the prefix but is not a device type's: kept, and
+        # the steady state still writes nothing.
+        node = self.create_node(EESV1)
+        for trait in ('CUSTOM_EXPETHER_ADD_GPU', 'CUSTOM_EXPETHER_GPU_X2'):
+            objects.Trait(self.context, node_id=node.id, trait=trait,
+                          version='1.0').create()
+        self.set_pod(eesv(EESV1, group_id='100'),
+                     eeio(IO[0], group_id='100'))
+        self.assertEqual(1, self.sync()[0]['changes']['nodes_updated'])
+        self.assertEqual(['CUSTOM_EXPETHER_ADD_GPU', 'CUSTOM_EXPETHER_GPU',
+                          'CUSTOM_EXPETHER_GPU_X2'], self.node_traits(node))
+        with WriteCounter(session.get_engine()) as writes:
+            self.assertEqual({}, self.sync()[0]['changes'])
+        self.assertEqual([], writes.statements)
+        # The GPU is moved out: only the plugin's trait goes.
+        self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[0]))
+        self.assertEqual(1, self.sync()[0]['changes']['nodes_updated'])
+        self.assertEqual(['CUSTOM_EXPETHER_ADD_GPU',
+                          'CUSTOM_EXPETHER_GPU_X2'], self.node_traits(node))
+
+    def test_same_view_as_compose(self):
+        # Discovery and compose.describe_node apply one rule: after a
+        # cycle, describing the node again changes nothing.
+        node = self.create_node(EESV1)
+        self.set_pod(eesv(EESV1, group_id='100'),
+                     eeio(IO[0], group_id='100'),
+                     eeio(IO[1], card=SSD, group_id='100'),
+                     eeio(IO[2], group_id='100'))
+        self.sync()
+        self.set_pod(eesv(EESV1, group_id='100'),
+                     eeio(IO[0], group_id='100'),
+                     eeio(IO[1], card=SSD, group_id='100'),
+                     eeio(IO[2], group_id='100', down=True))
+        self.assertEqual({'missing': 1, 'nodes_updated': 1},
+                         self.sync()[0]['changes'])
+        node.refresh()
+        self.assertEqual([IO[0], IO[1]], [
+            d['id'] for d in node.properties['expether_devices']])
+        self.assertEqual(models.DEVICE_MISSING, self.device(IO[2]).state)
+        self.assertEqual(node.uuid, self.device(IO[2]).node_uuid)
+        self.assertIsNone(compose.describe_node(node))
+        # A device attached at deploy time is not listed either.
+        db_api.update_device(self.device(IO[1]).uuid,
+                             {'purpose': models.PURPOSE_DEPLOYMENT})
+        change = compose.describe_node(node)
+        self.assertEqual([IO[0]], change.new_ids)
+        self.assertEqual({}, self.sync()[0]['changes'])
+        self.assertEqual(['CUSTOM_EXPETHER_GPU'], self.node_traits(node))
+
     def test_locked_node_updated_next_cycle(self):
         node = self.create_node(EESV1, reservation='someone-else')
         self.set_pod(eesv(EESV1, group_id='100'),
@@ -468,6 +520,72 @@ class EnrollTestCase(DiscoveryTestCase):
                           new.power_interface))
         self.assertEqual(compose.node_uuid_for(self.podm.uuid, EESV1),
                          new.uuid)
+
+    def test_deleted_node_not_enrolled_again(self):
+        self.config(auto_enroll=True, group='expether')
+        self.set_pod(eesv(EESV1), eesv(EESV2))
+        self.assertEqual(2, self.sync()[0]['changes']['enrolled'])
+        self.assertEqual(
+            sorted([EESV1, EESV2]),
+            sorted(e.eeid for e in db_api.list_enrolled_servers(
+                self.podm.uuid)))
+        node = objects.Node.get_by_uuid(
+            self.context, compose.node_uuid_for(self.podm.uuid, EESV1))
+        node.destroy()
+        with WriteCounter(session.get_engine()) as writes:
+            result = self.sync()[0]
+        self.assertEqual({}, result['changes'])
+        self.assertEqual([], writes.statements)
+        self.assertEqual([EESV2], [n.driver_info['eesv_id'] for n in
+                                   objects.Node.list(self.context)])
+        # manage still enrolls it on request.
+        self.assertEqual(EESV1, compose.manage(
+            self.context, EESV1, podm_uuid=self.podm.uuid).name)
+
+    def test_failed_enrollment_tried_again(self):
+        self.config(auto_enroll=True, group='expether')
+        self.set_pod(eesv(EESV1))
+        with mock.patch.object(discovery.driver_factory,
+                               'check_and_update_node_interfaces',
+                               autospec=True,
+                               side_effect=exception.InvalidParameterValue(
+                                   'no such interface')):
+            result = self.sync()[0]
+        self.assertNotIn('enrolled', result['changes'])
+        self.assertEqual([], objects.Node.list(self.context))
+        self.assertEqual([], db_api.list_enrolled_servers(self.podm.uuid))
+        self.assertEqual(1, self.sync()[0]['changes']['enrolled'])
+        self.assertEqual(1, len(objects.Node.list(self.context)))
+
+    def test_racing_enrollers_stale_view_create_one_node(self):
+        # Conductors A and B both read the nodes before either enrolls;
+        # B enrolls the server and the operator deletes its node before A
+        # goes on. A's view is stale, but the record says no.
+        self.config(auto_enroll=True, group='expether')
+        self.set_pod(eesv(EESV1))
+        real = discovery.Reconciler._managed_nodes
+        outcome = {}
+
+        def conductor_b_first(reconciler):
+            nodes = real(reconciler)
+            if not outcome:
+                outcome['b'] = None
+                outcome['b'] = discovery.Reconciler(
+                    self.context, self.podm, self.client,
+                    [eem.Device(eesv(EESV1))]).run()
+                objects.Node.get_by_uuid(
+                    self.context,
+                    compose.node_uuid_for(self.podm.uuid, EESV1)).destroy()
+            return nodes
+
+        with mock.patch.object(discovery.Reconciler, '_managed_nodes',
+                               autospec=True, side_effect=conductor_b_first):
+            result = self.sync()[0]
+        self.assertEqual(1, outcome['b']['enrolled'])
+        self.assertNotIn('enrolled', result['changes'])
+        self.assertEqual([], objects.Node.list(self.context))
+        self.assertEqual(1, len(db_api.list_enrolled_servers(
+            self.podm.uuid)))
 
     def test_concurrent_enroll_creates_one_node(self):
         self.config(auto_enroll=True, group='expether')
