@@ -27,6 +27,7 @@ Redfish (or no BMC).
 
 import threading
 
+from ironic.common import exception
 from ironic.common.i18n import _
 from ironic.drivers.modules import ipmitool
 from ironic.drivers.modules.redfish import utils as redfish_utils
@@ -96,6 +97,20 @@ def bmc_properties(*modules_properties):
     return result
 
 
+def no_bmc_error(node, reason):
+    """Build the error for something only a BMC can do.
+
+    :param node: the Ironic node without a BMC.
+    :param reason: why EEM cannot do it, as a translated phrase.
+    :returns: an InvalidParameterValue (HTTP 400) to raise.
+    """
+    return exception.InvalidParameterValue(
+        _('Node %(node)s has no BMC, and %(reason)s. Set driver_info '
+          'redfish_address (and the other redfish_* keys) or ipmi_address '
+          '(and ipmi_*) to use a BMC.') % {'node': node.uuid,
+                                           'reason': reason})
+
+
 class DelegatingInterfaceMixin(object):
     """What the expether power and management interfaces share.
 
@@ -131,3 +146,15 @@ class DelegatingInterfaceMixin(object):
         delegate = self.delegates.get(task.node)
         if delegate is not None:
             delegate.validate(task)
+
+    def _require_delegate(self, task, reason):
+        """Return the node's BMC interface, or raise when it has no BMC.
+
+        :param task: a TaskManager instance containing the node to act on.
+        :param reason: why EEM cannot do the job, as a translated phrase.
+        :raises: InvalidParameterValue (HTTP 400) when the node has no BMC.
+        """
+        delegate = self.delegates.get(task.node)
+        if delegate is None:
+            raise no_bmc_error(task.node, reason)
+        return delegate

@@ -93,17 +93,6 @@ class ExpEtherManagement(bmc.DelegatingInterfaceMixin,
 
     # Boot devices and other BMC matters.
 
-    def _delegate_or_error(self, task, action):
-        delegate = DELEGATES.get(task.node)
-        if delegate is None:
-            raise exception.InvalidParameterValue(
-                _('Node %(node)s has no BMC, and ExpEther Manager (EEM) '
-                  'cannot %(action)s. Set driver_info redfish_address (and '
-                  'the other redfish_* keys) or ipmi_address (and ipmi_*) '
-                  'to use a BMC.') % {'node': task.node.uuid,
-                                      'action': action})
-        return delegate
-
     def get_supported_boot_devices(self, task):
         """Return the boot devices the node's BMC supports.
 
@@ -126,7 +115,8 @@ class ExpEtherManagement(bmc.DelegatingInterfaceMixin,
         :raises: InvalidParameterValue (HTTP 400) when the node has no BMC.
         :raises: the BMC implementation's errors.
         """
-        delegate = self._delegate_or_error(task, _('set a boot device'))
+        delegate = self._require_delegate(
+            task, _('ExpEther Manager (EEM) cannot set a boot device'))
         delegate.set_boot_device(task, device, persistent=persistent)
 
     def get_boot_device(self, task):

@@ -22,7 +22,6 @@
   with a 400 that says a BMC is needed.
 """
 
-from ironic.common import exception
 from ironic.common.i18n import _
 from ironic.common import states
 from ironic.conductor import task_manager
@@ -41,19 +40,10 @@ DELEGATES = bmc.Delegates({'redfish': redfish_power.RedfishPower,
                            'ipmi': ipmitool.IPMIPower})
 
 
-def no_bmc_error(task, action):
-    """Build the error for an action EEM alone cannot do.
-
-    :param task: a TaskManager instance.
-    :param action: what was asked, as a translated phrase.
-    :returns: an InvalidParameterValue (HTTP 400) to raise.
-    """
-    return exception.InvalidParameterValue(
-        _('Node %(node)s has no BMC, and ExpEther Manager (EEM) can only '
-          'read the power state of a server, not change it, so %(action)s '
-          'is not possible. Set driver_info redfish_address (and the other '
-          'redfish_* keys) or ipmi_address (and ipmi_*) to use a '
-          'BMC.') % {'node': task.node.uuid, 'action': action})
+def _eem_cannot(action):
+    """Why EEM alone cannot do a power action, for the no-BMC error."""
+    return _('ExpEther Manager (EEM) can only read the power state of a '
+             'server, not change it, so %s is not possible') % action
 
 
 class ExpEtherPower(periodics.DiscoveryMixin, bmc.DelegatingInterfaceMixin,
@@ -106,10 +96,9 @@ class ExpEtherPower(periodics.DiscoveryMixin, bmc.DelegatingInterfaceMixin,
         :raises: InvalidParameterValue (HTTP 400) when the node has no BMC.
         :raises: the BMC implementation's errors.
         """
-        delegate = DELEGATES.get(task.node)
-        if delegate is None:
-            raise no_bmc_error(task, _('setting the power state to %s') %
-                               power_state)
+        delegate = self._require_delegate(
+            task, _eem_cannot(_('setting the power state to %s') %
+                              power_state))
         self._restore_redfish_boot_device(task, power_state)
         delegate.set_power_state(task, power_state, timeout=timeout)
 
@@ -122,9 +111,7 @@ class ExpEtherPower(periodics.DiscoveryMixin, bmc.DelegatingInterfaceMixin,
         :raises: InvalidParameterValue (HTTP 400) when the node has no BMC.
         :raises: the BMC implementation's errors.
         """
-        delegate = DELEGATES.get(task.node)
-        if delegate is None:
-            raise no_bmc_error(task, _('rebooting'))
+        delegate = self._require_delegate(task, _eem_cannot(_('rebooting')))
         self._restore_redfish_boot_device(task, states.REBOOT)
         delegate.reboot(task, timeout=timeout)
 
@@ -140,9 +127,8 @@ class ExpEtherPower(periodics.DiscoveryMixin, bmc.DelegatingInterfaceMixin,
         :returns: the BMC implementation's list.
         :raises: InvalidParameterValue (HTTP 400) when the node has no BMC.
         """
-        delegate = DELEGATES.get(task.node)
-        if delegate is None:
-            raise no_bmc_error(task, _('changing the power state'))
+        delegate = self._require_delegate(
+            task, _eem_cannot(_('changing the power state')))
         return delegate.get_supported_power_states(task)
 
     def supports_power_sync(self, task):
