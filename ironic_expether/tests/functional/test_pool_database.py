@@ -33,6 +33,8 @@ import tempfile
 import threading
 import uuid
 
+from alembic import autogenerate
+from alembic import migration as alembic_migration
 from ironic.common import exception
 from oslo_config import fixture as config_fixture
 from oslotest import base
@@ -42,10 +44,13 @@ from ironic_expether import conf
 from ironic_expether.pool import claims
 from ironic_expether.pool.db import api
 from ironic_expether.pool.db import migration
+from ironic_expether.pool.db import models
 from ironic_expether.pool.db import session
 
 THREADS = 20
 DEVICES = 5
+#: The revision before expether_enrolled_servers.
+FIRST_REVISION = '4f1c2b7e9a10'
 
 
 class _Backend:
@@ -152,8 +157,34 @@ class _PoolDatabaseTests:
         migration.upgrade()
         self.assertEqual(head, migration.version())
         self.assertEqual({'expether_alembic_version', 'expether_devices',
-                          'expether_flavors', 'expether_leases',
-                          'expether_pod_managers'}, self._tables())
+                          'expether_enrolled_servers', 'expether_flavors',
+                          'expether_leases', 'expether_pod_managers'},
+                         self._tables())
+        engine = sa.create_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                context = alembic_migration.MigrationContext.configure(
+                    conn, opts={'compare_type': True,
+                                'version_table': migration.VERSION_TABLE})
+                diff = autogenerate.compare_metadata(context,
+                                                     models.Base.metadata)
+        finally:
+            engine.dispose()
+        self.assertEqual([], diff)
+
+    def test_upgrade_from_first_revision(self):
+        migration.upgrade(FIRST_REVISION)
+        self.assertNotIn('expether_enrolled_servers', self._tables())
+        podm = api.create_pod_manager({'name': 'old',
+                                       'url': 'http://old/eem'})
+        migration.upgrade()
+        self.assertEqual(podm.uuid, api.get_pod_manager(podm.uuid).uuid)
+        self.assertTrue(api.record_enrollment(podm.uuid, '0x8cdf9d000001',
+                                              str(uuid.uuid4())))
+        self.assertFalse(api.record_enrollment(podm.uuid, '0x8cdf9d000001',
+                                               str(uuid.uuid4())))
+        api.delete_pod_manager(podm.uuid)
+        self.assertEqual([], api.list_enrolled_servers(podm.uuid))
 
     def test_racing_claims(self):
         migration.upgrade()
@@ -231,6 +262,41 @@ class _PoolDatabaseTests:
         self.assertEqual([], errors)
         self.assertEqual(1, len(holders))
         self.assertEqual(holders[0], api.get_lease(podm.uuid).holder)
+
+    def test_racing_enrollment_records(self):
+        # Conductors enrolling the same server engine: the unique key
+        # lets exactly one of them create its node.
+        migration.upgrade()
+        podm = api.create_pod_manager({'name': 'enroll',
+                                       'url': 'http://enroll/eem'})
+        start = threading.Barrier(THREADS)
+        winners, errors = [], []
+        lock = threading.Lock()
+
+        def enroll(node_uuid):
+            start.wait()
+            try:
+                recorded = api.record_enrollment(podm.uuid,
+                                                 '0x8cdf9d000001', node_uuid)
+            except Exception as e:
+                with lock:
+                    errors.append(repr(e))
+            else:
+                if recorded:
+                    with lock:
+                        winners.append(node_uuid)
+
+        threads = [threading.Thread(target=enroll,
+                                    args=(str(uuid.uuid4()),))
+                   for _ in range(THREADS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        self.assertEqual([], errors)
+        self.assertEqual(1, len(winners))
+        self.assertEqual(winners, [e.node_uuid for e in
+                                   api.list_enrolled_servers(podm.uuid)])
 
 
 class MySQLTestCase(_PoolDatabaseTests, base.BaseTestCase):
