@@ -27,7 +27,6 @@ import datetime
 
 from ironic.common import states
 
-from ironic_expether import eem
 
 #: What a password looks like in every answer.
 MASK = '******'
@@ -229,12 +228,3 @@ def requested_types(properties):
     """
     pci = (properties or {}).get('pci_device') or {}
     return list(pci.get('type') or [])
-
-
-def is_free_group(group_id):
-    """Whether a group id is the free pool of IO engines.
-
-    :param group_id: a group id (str or int) or None.
-    :returns: a bool.
-    """
-    return str(group_id) == eem.EEIO_FREE_GROUP
