@@ -235,7 +235,13 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
         return self._create_pod_manager(context, kwargs)
 
     def _create_pod_manager(self, context, body):
-        url = db_api.normalize_url(body['url'])
+        try:
+            url = db_api.normalize_url(body['url'])
+        except ValueError as e:
+            # NOTE(expether): urllib's own errors: a port that is not a
+            # number or out of range, a broken IPv6 literal.
+            raise exception.InvalidParameterValue(
+                _('url: not a valid URL: %s') % e)
         if not url.rstrip('/').endswith('/eem') or '?' in url:
             raise exception.InvalidParameterValue(
                 _('url: %s is not an EEM REST API URL (it must end in '

@@ -128,6 +128,9 @@ class PassthruTestCase(mgr_utils.ServiceSetUpMixin, fakes.ComposeTestCase):
                               ({'driver': 'redfishv1'}, 'driver'),
                               ({'url': 'ftp://x/eem'}, 'url'),
                               ({'url': 'http://x/other'}, 'url'),
+                              ({'url': 'http://x:99999/eem'}, 'url'),
+                              ({'url': 'http://x:port/eem'}, 'url'),
+                              ({'url': 'http://[::1/eem'}, 'url'),
                               ({'authentication': []}, 'authentication')]:
             exc = self.assertFails(exception.Invalid, self.driver_call,
                                    'pod_managers', 'POST',
