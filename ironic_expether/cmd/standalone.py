@@ -22,6 +22,7 @@ Ctrl-C or SIGTERM.
 """
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -66,7 +67,11 @@ def build_parser():
     eem.add_argument('--eem-address',
                      help='base URL of the EEM API, ending in /eem')
     eem.add_argument('--eem-username', help='EEM user (Basic auth)')
-    eem.add_argument('--eem-password', help='EEM password')
+    eem.add_argument('--eem-password',
+                     default=os.environ.get('EXPETHER_EEM_PASSWORD'),
+                     help='EEM password (default: the EXPETHER_EEM_PASSWORD '
+                          'environment variable, which keeps it out of '
+                          'the process list)')
     eem.add_argument('--eem-verify-ca', type=_verify_ca, default=True,
                      help='TLS verification of the EEM: true, false or '
                           'the path of a CA bundle (default: true)')

@@ -17,6 +17,7 @@ import os
 import sqlite3
 import tempfile
 
+import fixtures
 from oslotest import base
 
 from ironic_expether.cmd import standalone as cmd
@@ -150,6 +151,17 @@ class CommandLineTestCase(base.BaseTestCase):
         self.assertTrue(opts.enroll)
         self.assertFalse(opts.bmc)
         self.assertEqual(7000, opts.port)
+
+    def test_eem_password_from_the_environment(self):
+        self.useFixture(fixtures.EnvironmentVariable(
+            'EXPETHER_EEM_PASSWORD', 'from-env'))
+        opts = cmd.options_from_args(cmd.build_parser().parse_args([
+            '--eem-address', 'https://eem.example.com/eem']))
+        self.assertEqual('from-env', opts.eem_password)
+        opts = cmd.options_from_args(cmd.build_parser().parse_args([
+            '--eem-address', 'https://eem.example.com/eem',
+            '--eem-password', 'from-argv']))
+        self.assertEqual('from-argv', opts.eem_password)
 
     def test_enroll_needs_external_eem(self):
         self.assertRaises(SystemExit, cmd.main, ['--enroll'])
