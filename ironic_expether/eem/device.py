@@ -22,6 +22,10 @@ _ON_OFF = ('on', 'off')
 
 def _text(value):
     """A string field: strings kept, numbers converted, others None."""
+    if type(value) is str:
+        # NOTE(expether): EEM's usual answer, first: discovery parses
+        # every device of a pod in each cycle.
+        return value
     if value is None or isinstance(value, (dict, list, bool)):
         return None
     if isinstance(value, str):
@@ -34,7 +38,7 @@ def _text(value):
 
 
 def _lower(value):
-    text = _text(value)
+    text = value if type(value) is str else _text(value)
     return text.strip().lower() if text is not None else None
 
 
@@ -60,7 +64,12 @@ def _status_list(value):
         return []
     if not isinstance(value, list):
         value = [value]
-    return [_lower(item) for item in value if _lower(item) is not None]
+    statuses = []
+    for item in value:
+        item = _lower(item)
+        if item is not None:
+            statuses.append(item)
+    return statuses
 
 
 class Device(object):
