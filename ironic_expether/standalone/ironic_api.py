@@ -98,6 +98,11 @@ class IronicAPI:
                 return None
             raise
 
+    def list_nodes(self, driver, fields=('uuid', 'name', 'driver_info')):
+        """The nodes of a driver (only the given fields)."""
+        return self.request('GET', '/v1/nodes', params={
+            'driver': driver, 'fields': ','.join(fields)})['nodes']
+
     def create_node(self, **fields):
         """Create a node (``POST /v1/nodes``) and return it."""
         return self.request('POST', '/v1/nodes', json=fields, ok=(201,))

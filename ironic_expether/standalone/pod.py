@@ -38,7 +38,7 @@ _SYSTEM_NAMESPACE = uuid.UUID('5f1e8a3c-6d0b-4d8e-9a51-3b1e0c7d2a94')
 
 #: PCI base class (``class_code >> 16``) to the device type names of
 #: Valence, used for the pool summary only.
-_BASE_CLASS_TYPES = {0x01: 'SSD', 0x02: 'NIC', 0x03: 'GPU', 0x12: 'ACCEL'}
+_BASE_CLASS_TYPES = {0x01: 'SSD', 0x02: 'NIC', 0x03: 'GPU', 0x12: 'ACS'}
 
 
 def node_name(eesv_id):

@@ -463,18 +463,29 @@ class Stack:
     def _enroll(self):
         api = self.api()
         self.nodes = []
+        # NOTE(expether): existing nodes are found by their server engine,
+        # not by name: compose may have renamed one, and manage or
+        # discovery may have enrolled one under another name.
+        existing = {}
+        for node in api.list_nodes(DRIVER):
+            info = node.get('driver_info') or {}
+            if (info.get('eem_address', '').rstrip('/')
+                    == self.eem_address.rstrip('/')):
+                existing[str(info.get('eesv_id', '')).lower()] = node
         for server in pod.servers(self.devices):
-            name = pod.node_name(server['id'])
             info = self.driver_info(server)
             stale = () if self.bmc_address else (
                 'redfish_address', 'redfish_system_id')
-            node = api.get_node(name)
+            node = existing.get(server['id'].lower())
             if node is None:
+                name = pod.node_name(server['id'])
                 node = api.create_node(name=name, driver=DRIVER,
                                        driver_info=info)
                 verb = 'enrolled'
             else:
-                node = api.update_driver_info(name, info, remove=stale)
+                name = node['name'] or node['uuid']
+                node = api.update_driver_info(node['uuid'], info,
+                                              remove=stale)
                 verb = 'updated'
             self.nodes.append({'name': name, 'uuid': node['uuid'],
                                'eesv_id': server['id'],

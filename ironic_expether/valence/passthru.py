@@ -20,7 +20,7 @@ decorated methods of a base class too. Every method is synchronous, takes
 Valence's request body as keyword arguments, checked against the schemas
 of :mod:`ironic_expether.valence.schemas` (unknown keys rejected, 400
 naming the field), and returns a dict in Valence's shape (see
-``/work/valence-contract.md`` and :mod:`ironic_expether.valence.views`).
+:mod:`ironic_expether.valence.views` and ``doc/source/valence-migration.rst``).
 
 Ironic's conductor checks every call before running it: driver passthru
 calls with :meth:`ValencePassthruMixin.driver_validate`, node passthru
