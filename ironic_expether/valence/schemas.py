@@ -22,8 +22,8 @@ types must be known, group ids must be numbers in EEM's range, and
 ``InvalidParameterValue`` (HTTP 400) whose message names the field.
 
 Valence's bodies are accepted as they are; see
-``doc/source/valence-migration.rst`` for the few keys added (``verify`` of a pod
-manager) and for the register key mapping.
+``doc/source/valence-migration.rst`` for the few keys added (``verify`` of
+a pod manager) and for the register key mapping.
 """
 
 from ironic.common import exception
