@@ -45,6 +45,15 @@ without a node are enrolled, in ``enroll``, each at most once: a record in
 ``expether_enrolled_servers`` (unique per pod manager and EE id) decides
 between conductors and keeps a node an operator deleted from coming back.
 
+Devices attached at deploy time (purpose ``deployment``, by the
+``compose_devices`` deploy step) normally go back at teardown through the
+``release_devices`` clean step. When that step does not run (automated
+cleaning disabled, or its priority 0), discovery returns them: a node out of
+maintenance in one of :data:`RELEASE_DEPLOYMENT_STATES` that still holds
+such devices is locked, its state checked again under the lock, and the
+devices detached through :mod:`ironic_expether.pool.claims`, with a node
+history record naming them. Composition devices are never touched.
+
 A pod manager whose EEM fails is marked ``offline`` with the reason, and
 the others are still synced; it is marked ``online`` again when it
 answers. With ``use_lease``, a pod manager is synced only by the conductor
@@ -72,6 +81,7 @@ import sqlalchemy as sa
 
 from ironic_expether.drivers import utils as driver_utils
 from ironic_expether import eem
+from ironic_expether.pool import claims
 from ironic_expether.pool import compose
 from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
@@ -93,7 +103,22 @@ HISTORY_EVENT_TYPE = 'expether'
 _DESCRIPTIVE = ('type', 'vendor_name', 'device_name', 'pci_vendor_id',
                 'pci_device_id', 'pci_class', 'mac_address', 'model',
                 'group_id')
-_NODE_COLUMNS = ['id', 'uuid', 'driver_info', 'properties']
+_NODE_COLUMNS = ['id', 'uuid', 'driver_info', 'properties',
+                 'provision_state', 'maintenance']
+#: Provision states of a node with no deployment in place or under way and
+#: nothing running for Ironic on its hardware: devices a deployment left
+#: there are returned to the pool. Every other state is left alone:
+#: deploying, active, rescue, servicing and cleaning states (the clean step
+#: runs there), transient ones (verifying, inspecting, adopting, deleting),
+#: and failures an operator may retry or inspect (deploy, clean, adopt,
+#: inspect failed, error); the node reaches one of these states later.
+RELEASE_DEPLOYMENT_STATES = frozenset((states.ENROLL, states.MANAGEABLE,
+                                       states.AVAILABLE))
+#: Pool state of the deployment devices discovery returns. A ``claimed``
+#: one is being moved (or is repaired first); a ``missing`` one keeps its
+#: holder until EEM shows it again: dropped now, it would come back in the
+#: server's group and be taken for one of the composition's.
+_RELEASABLE = (models.DEVICE_ALLOCATED,)
 #: Columns of the pool's devices discovery compares (read as plain rows,
 #: not ORM objects: 10,000 of those cost a third of a second).
 _DEVICE_COLUMNS = ('uuid', 'eeid', 'state', 'node_uuid', 'purpose',
@@ -116,14 +141,24 @@ def _own_group(eesv):
 class _NodeView(object):
     """What discovery needs of a managed node (no full object load)."""
 
-    __slots__ = ('id', 'uuid', 'eesv_id', 'properties', 'traits')
+    __slots__ = ('id', 'uuid', 'eesv_id', 'properties', 'traits',
+                 'provision_state', 'maintenance')
 
-    def __init__(self, node_id, uuid, eesv_id, properties, traits):
+    def __init__(self, node_id, uuid, eesv_id, properties, traits,
+                 provision_state=None, maintenance=False):
         self.id = node_id
         self.uuid = uuid
         self.eesv_id = eesv_id
         self.properties = properties or {}
         self.traits = traits
+        self.provision_state = provision_state
+        self.maintenance = maintenance
+
+    @property
+    def may_release_deployment(self):
+        """Whether deployment devices this node holds are left-overs."""
+        return (not self.maintenance
+                and self.provision_state in RELEASE_DEPLOYMENT_STATES)
 
 
 def _view(record, **changes):
@@ -167,7 +202,8 @@ class Reconciler(object):
                 traits[node_id].add(name)
         nodes = {}
         normalized = {}
-        for node_id, node_uuid, info, properties in rows:
+        for (node_id, node_uuid, info, properties, provision_state,
+             maintenance) in rows:
             info = info or {}
             address, eesv_id = info.get('eem_address'), info.get('eesv_id')
             if not isinstance(eesv_id, str) or not isinstance(address, str):
@@ -182,7 +218,9 @@ class Reconciler(object):
             if url == self.podm.url:
                 nodes[eesv_id.lower()] = _NodeView(
                     node_id, node_uuid, eesv_id.lower(), properties,
-                    traits.get(node_id, set()))
+                    traits.get(node_id, set()),
+                    provision_state=provision_state,
+                    maintenance=maintenance)
         return nodes
 
     def _records(self):
@@ -383,6 +421,88 @@ class Reconciler(object):
             return False
         return change is not None
 
+    def _release_deployment_devices(self, node, devices):
+        """Return the devices a finished deployment left on a node.
+
+        Nothing is done (no lock, no write, no EEM request) unless the node
+        is in one of :data:`RELEASE_DEPLOYMENT_STATES`, out of maintenance,
+        and holds ``allocated`` deployment devices in this cycle's view.
+        Then the node is locked and its state checked again, so a
+        deployment that started meanwhile (and its own ``compose_devices``
+        step) is never touched.
+
+        :param node: a :class:`_NodeView`.
+        :param devices: the devices the node holds, as this cycle decided
+            them.
+        :returns: how many devices were returned.
+        """
+        if not node.may_release_deployment or not any(
+                d.purpose == models.PURPOSE_DEPLOYMENT
+                and d.state in _RELEASABLE for d in devices):
+            return 0
+        try:
+            with task_manager.acquire(
+                    self.context, node.uuid, shared=False, retry=False,
+                    purpose='expether discovery') as task:
+                state = task.node.provision_state
+                if (task.node.maintenance
+                        or state not in RELEASE_DEPLOYMENT_STATES):
+                    return 0
+                released = self._detach_deployment_devices(task.node)
+                if released:
+                    self._record_release(task.node, released)
+                return len(released)
+        except (exception.NodeLocked, exception.NodeNotFound) as e:
+            LOG.info('Node %(node)s holds devices of a past deployment but '
+                     'could not be locked now (%(err)s); trying again next '
+                     'cycle', {'node': node.uuid, 'err': e})
+        except exception.IronicException as e:
+            # NOTE(expether): e.g. an interface this conductor does not
+            # enable; one node never fails the cycle of its pod manager.
+            LOG.warning('Node %(node)s holds devices of a past deployment '
+                        'but could not be locked: %(err)s; trying again '
+                        'next cycle', {'node': node.uuid, 'err': e})
+        return 0
+
+    def _detach_deployment_devices(self, node):
+        """Detach, under the node's lock, its deployment devices.
+
+        Read again from the pool: the cycle's view may be stale.
+
+        :returns: the released devices (pool records, as before release).
+        """
+        released = []
+        for device in claims.devices_of_node(
+                node.uuid, purpose=models.PURPOSE_DEPLOYMENT):
+            if device.state not in _RELEASABLE:
+                continue
+            try:
+                claims.detach(node, device.uuid)
+            except exception.IronicException as e:
+                LOG.warning('Could not return device %(dev)s (%(eeid)s) '
+                            'of a past deployment of node %(node)s '
+                            '(%(state)s) to the pool: %(err)s; trying '
+                            'again next cycle',
+                            {'dev': device.uuid, 'eeid': device.eeid,
+                             'node': node.uuid,
+                             'state': node.provision_state, 'err': e})
+                continue
+            released.append(device)
+        return released
+
+    def _record_release(self, node, released):
+        event = ('ExpEther discovery: returned devices attached at deploy '
+                 'time [%(devs)s] to the pool; the node is %(state)s and '
+                 'the release_devices clean step did not return them '
+                 '(automated cleaning off, or the step\'s priority 0)' %
+                 {'devs': ', '.join('%s (%s)' % (d.eeid, d.type)
+                                    for d in released),
+                  'state': node.provision_state})
+        LOG.info('Node %(node)s: %(event)s', {'node': node.uuid,
+                                              'event': event})
+        conductor_utils.node_history_record(
+            node, event=event, event_type=HISTORY_EVENT_TYPE)
+
     def _record(self, node, change):
         event = ('ExpEther discovery: devices in the server\'s group '
                  'changed from [%(old)s] to [%(new)s]; traits now '
@@ -450,7 +570,7 @@ class Reconciler(object):
 
         :returns: a Counter of what changed (``added``, ``moved``,
             ``missing``, ``returned``, ``repaired``, ``orphans_released``,
-            ``nodes_updated``, ``enrolled``).
+            ``deployment_released``, ``nodes_updated``, ``enrolled``).
         """
         eeios, eesvs = {}, {}
         for device in self.eem_devices:
@@ -487,7 +607,11 @@ class Reconciler(object):
             if view.node_uuid:
                 by_node[view.node_uuid].append(view)
         for node in nodes.values():
-            if self._sync_node(node, by_node.get(node.uuid, [])):
+            held = by_node.get(node.uuid, [])
+            released = self._release_deployment_devices(node, held)
+            if released:
+                self.counts['deployment_released'] += released
+            if self._sync_node(node, held):
                 self.counts['nodes_updated'] += 1
         if CONF.expether.auto_enroll:
             self._enroll(eesvs, nodes)

@@ -17,6 +17,7 @@
 import datetime
 from unittest import mock
 
+import ddt
 from futurist import periodics as futurist_periodics
 from ironic.common import exception
 from ironic.common import states
@@ -109,7 +110,11 @@ class DiscoveryTestCase(base.PoolTestCase):
         self.mock_get_client = patcher.start()
         self.addCleanup(patcher.stop)
 
-    def _get_client(self, info):
+    def _get_client(self, node_or_info):
+        # The claims API passes the node, discovery parsed driver_info.
+        info = node_or_info
+        if not isinstance(info, dict):
+            info = driver_utils.parse_driver_info(node_or_info)
         return self.client_for(info['address'])
 
     def client_for(self, url):
@@ -304,7 +309,7 @@ class DevicesTestCase(DiscoveryTestCase):
     def test_same_view_as_compose(self):
         # Discovery and compose.describe_node apply one rule: after a
         # cycle, describing the node again changes nothing.
-        node = self.create_node(EESV1)
+        node = self.create_node(EESV1, provision_state=states.ACTIVE)
         self.set_pod(eesv(EESV1, group_id='100'),
                      eeio(IO[0], group_id='100'),
                      eeio(IO[1], card=SSD, group_id='100'),
@@ -457,6 +462,213 @@ class ClaimsTestCase(DiscoveryTestCase):
         self.client.delete_group.side_effect = None
         self.sync()
         self.assertEqual(models.DEVICE_FREE, self.device(IO[0]).state)
+
+
+@ddt.ddt
+class DeploymentDevicesTestCase(DiscoveryTestCase):
+    """Devices of a past deployment go back when cleaning did not run."""
+
+    def setUp(self):
+        super().setUp()
+        # EEM reads and group deletions follow the scripted pod, as the
+        # claims API (through the fabric) expects of EEM.
+        self.client.get_device.side_effect = self._eem_device
+        self.client.delete_group.side_effect = self._eem_delete_group
+
+    def _raw(self, eeid):
+        for raw in self.inventory.get(self.podm.url, []):
+            if raw['id'] == eeid:
+                return raw
+        raise eem.EEMNotFound('GET', 'devices/%s' % eeid, 404)
+
+    def _eem_device(self, eeid):
+        return eem.Device(dict(self._raw(eeid)))
+
+    def _eem_delete_group(self, eeid):
+        self._raw(eeid)['group_id'] = eem.EEIO_FREE_GROUP
+
+    def _deployed(self, provision_state, **kw):
+        """A node with a composition GPU and a deployment SSD."""
+        node = self.create_node(EESV1, provision_state=provision_state,
+                                **kw)
+        self.set_pod(eesv(EESV1, group_id='100'),
+                     eeio(IO[0], group_id='100'),
+                     eeio(IO[1], card=SSD, group_id='100'), eeio(IO[2]))
+        self.sync()
+        db_api.update_device(self.device(IO[1]).uuid,
+                             {'purpose': models.PURPOSE_DEPLOYMENT})
+        # As after compose_devices: only the GPU is described.
+        node = objects.Node.get_by_uuid(self.context, node.uuid)
+        compose.describe_node(node)
+        self.client.reset_mock()
+        return node
+
+    def assertHeld(self, eeid, node, purpose):
+        device = self.device(eeid)
+        self.assertEqual((models.DEVICE_ALLOCATED, node.uuid, purpose),
+                         (device.state, device.node_uuid, device.purpose))
+
+    def history(self, node):
+        return [h.event for h in objects.NodeHistory.list_by_node_id(
+            self.context, node.id)]
+
+    @ddt.data(states.AVAILABLE, states.MANAGEABLE, states.ENROLL)
+    def test_released_from_idle_node(self, provision_state):
+        node = self._deployed(provision_state)
+        events = len(self.history(node))
+        result = self.sync()[0]
+        self.assertEqual({'deployment_released': 1}, result['changes'])
+        self.assertEqual([mock.call.list_devices(),
+                          mock.call.get_device(EESV1),
+                          mock.call.get_device(IO[1]),
+                          mock.call.delete_group(IO[1])],
+                         eem_calls(self.client))
+        device = self.device(IO[1])
+        self.assertEqual((models.DEVICE_FREE, None, None, '4093'),
+                         (device.state, device.node_uuid, device.purpose,
+                          device.group_id))
+        # The composition's device stays.
+        self.assertHeld(IO[0], node, models.PURPOSE_COMPOSITION)
+        history = self.history(node)[events:]
+        self.assertEqual(1, len(history))
+        self.assertIn('%s (SSD)' % IO[1], history[0])
+        self.assertNotIn(IO[0], history[0])
+        node.refresh()
+        self.assertIsNone(node.reservation)
+        self.assertEqual(provision_state, node.provision_state)
+        self.assertEqual(['CUSTOM_EXPETHER_GPU'], self.node_traits(node))
+        # Then the steady state again: no write, one EEM request.
+        self.client.reset_mock()
+        with WriteCounter(session.get_engine()) as writes:
+            self.assertEqual({}, self.sync()[0]['changes'])
+        self.assertEqual([], writes.statements)
+        self.assertEqual([mock.call.list_devices()], eem_calls(self.client))
+
+    @ddt.data(states.ACTIVE, states.DEPLOYING, states.DEPLOYWAIT,
+              states.DEPLOYHOLD, states.DEPLOYFAIL, states.CLEANING,
+              states.CLEANWAIT, states.CLEANHOLD, states.CLEANFAIL,
+              states.DELETING, states.ERROR, states.RESCUE,
+              states.RESCUEWAIT, states.SERVICING, states.SERVICEWAIT,
+              states.INSPECTING, states.INSPECTWAIT, states.ADOPTING,
+              states.ADOPTFAIL, states.VERIFYING)
+    def test_untouched_while_deployed_or_busy(self, provision_state):
+        node = self._deployed(provision_state)
+        events = self.history(node)
+        with WriteCounter(session.get_engine()) as writes:
+            self.assertEqual({}, self.sync()[0]['changes'])
+        self.assertEqual([], writes.statements)
+        self.assertEqual([mock.call.list_devices()], eem_calls(self.client))
+        self.assertHeld(IO[1], node, models.PURPOSE_DEPLOYMENT)
+        self.assertHeld(IO[0], node, models.PURPOSE_COMPOSITION)
+        self.assertEqual(events, self.history(node))
+
+    def test_maintenance_node_untouched(self):
+        node = self._deployed(states.AVAILABLE, maintenance=True)
+        with WriteCounter(session.get_engine()) as writes:
+            self.assertEqual({}, self.sync()[0]['changes'])
+        self.assertEqual([], writes.statements)
+        self.assertHeld(IO[1], node, models.PURPOSE_DEPLOYMENT)
+
+    def test_composition_devices_untouched(self):
+        node = self.create_node(EESV1, provision_state=states.AVAILABLE)
+        self.set_pod(eesv(EESV1, group_id='100'),
+                     eeio(IO[0], group_id='100'),
+                     eeio(IO[1], card=SSD, group_id='100'))
+        self.sync()
+        self.client.reset_mock()
+        with WriteCounter(session.get_engine()) as writes:
+            self.assertEqual({}, self.sync()[0]['changes'])
+        self.assertEqual([], writes.statements)
+        self.assertEqual([mock.call.list_devices()], eem_calls(self.client))
+        self.assertHeld(IO[0], node, models.PURPOSE_COMPOSITION)
+        self.assertHeld(IO[1], node, models.PURPOSE_COMPOSITION)
+
+    def test_deployment_started_meanwhile_untouched(self):
+        # The cycle read the node as available; a deployment starts (under
+        # the node's lock) before discovery takes the lock: its state is
+        # read again there and the devices stay.
+        node = self._deployed(states.AVAILABLE)
+        real = discovery.Reconciler._managed_nodes
+
+        def read_then_deploy(reconciler):
+            nodes = real(reconciler)
+            db_node = objects.Node.get_by_uuid(self.context, node.uuid)
+            db_node.provision_state = states.DEPLOYING
+            db_node.save()
+            return nodes
+
+        with mock.patch.object(discovery.Reconciler, '_managed_nodes',
+                               autospec=True, side_effect=read_then_deploy):
+            self.assertEqual({}, self.sync()[0]['changes'])
+        self.assertEqual([mock.call.list_devices()], eem_calls(self.client))
+        self.assertHeld(IO[1], node, models.PURPOSE_DEPLOYMENT)
+        node.refresh()
+        self.assertIsNone(node.reservation)
+
+    def test_locked_node_released_next_cycle(self):
+        node = self._deployed(states.AVAILABLE, reservation='someone-else')
+        self.assertEqual({}, self.sync()[0]['changes'])
+        self.assertHeld(IO[1], node, models.PURPOSE_DEPLOYMENT)
+        self.assertEqual([mock.call.list_devices()], eem_calls(self.client))
+        objects.Node.release(self.context, 'someone-else', node.id)
+        self.assertEqual({'deployment_released': 1},
+                         self.sync()[0]['changes'])
+        self.assertEqual(models.DEVICE_FREE, self.device(IO[1]).state)
+
+    def test_node_this_conductor_cannot_load_does_not_fail_cycle(self):
+        node = self._deployed(states.AVAILABLE, deploy_interface='direct')
+        result = self.sync()[0]
+        self.assertEqual(('SUCCESS', {}), (result['status'],
+                                           result['changes']))
+        self.assertHeld(IO[1], node, models.PURPOSE_DEPLOYMENT)
+
+    def test_eem_refusal_tried_again_next_cycle(self):
+        node = self._deployed(states.AVAILABLE)
+        self.client.delete_group.side_effect = eem.EEMServerError(
+            'DELETE', 'devices/x/group_id', 503)
+        result = self.sync()[0]
+        self.assertEqual(('SUCCESS', {}), (result['status'],
+                                           result['changes']))
+        self.assertHeld(IO[1], node, models.PURPOSE_DEPLOYMENT)
+        self.client.delete_group.side_effect = self._eem_delete_group
+        self.assertEqual({'deployment_released': 1},
+                         self.sync()[0]['changes'])
+        self.assertEqual(models.DEVICE_FREE, self.device(IO[1]).state)
+
+    def test_missing_device_kept_until_it_returns(self):
+        # Dropped while missing, it would come back in the server's group
+        # as a composition device; it is returned once EEM shows it again.
+        node = self._deployed(states.AVAILABLE)
+        self.set_pod(eesv(EESV1, group_id='100'),
+                     eeio(IO[0], group_id='100'), eeio(IO[2]))
+        self.assertEqual({'missing': 1}, self.sync()[0]['changes'])
+        self.assertEqual([mock.call.list_devices()], eem_calls(self.client))
+        device = self.device(IO[1])
+        self.assertEqual((models.DEVICE_MISSING, node.uuid,
+                          models.PURPOSE_DEPLOYMENT),
+                         (device.state, device.node_uuid, device.purpose))
+        self.set_pod(eesv(EESV1, group_id='100'),
+                     eeio(IO[0], group_id='100'),
+                     eeio(IO[1], card=SSD, group_id='100'), eeio(IO[2]))
+        self.assertEqual({'returned': 1, 'deployment_released': 1},
+                         self.sync()[0]['changes'])
+        self.client.delete_group.assert_called_once_with(IO[1])
+        self.assertEqual((models.DEVICE_FREE, None),
+                         (self.device(IO[1]).state,
+                          self.device(IO[1]).node_uuid))
+        self.assertHeld(IO[0], node, models.PURPOSE_COMPOSITION)
+
+    def test_claim_in_flight_left_alone(self):
+        node = self._deployed(states.AVAILABLE)
+        db_api.update_device(self.device(IO[1]).uuid, {
+            'state': models.DEVICE_CLAIMED,
+            'claimed_at': timeutils.utcnow()})
+        with WriteCounter(session.get_engine()) as writes:
+            self.assertEqual({}, self.sync()[0]['changes'])
+        self.assertEqual([], writes.statements)
+        self.assertEqual((models.DEVICE_CLAIMED, node.uuid),
+                         (self.device(IO[1]).state,
+                          self.device(IO[1]).node_uuid))
 
 
 class PodManagerStatusTestCase(DiscoveryTestCase):
