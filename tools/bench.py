@@ -33,7 +33,35 @@ Measured, each in its own row:
 * ``1% changed``: a cycle after 1% of the devices moved in or out of
   servers' groups or went down outside Ironic;
 * ``power reads``: one power state read per node (nodes without a BMC)
-  through the shared snapshot (target: one EEM request for all of them).
+  through the shared snapshot (target: one EEM request for all of them);
+* ``compose (2 devices)``: one :func:`ironic_expether.pool.compose.
+  compose` of a node with a GPU and a NIC from the full pool;
+* ``release (2 devices)``: the node's devices back to the pool, through
+  the ``release`` vendor passthru under the node's exclusive lock, as the
+  conductor runs it;
+* ``10 composes``: ten composes in a row, figures per compose.
+
+Compose's EEM requests do not depend on the size of the pod; the target
+follows the code: one ``devices/detail`` listing to choose the server
+engine, then per device the four requests of
+:func:`ironic_expether.drivers.fabric.connect` (read the server engine,
+read the device, list the server's group to check ``max_eeio_count``,
+move the device), plus one move when the server engine still sits in
+its default group. So at most ``4 * n + 2`` requests for ``n`` devices,
+``10`` for two, of which at most ``n + 1`` are listings. A release costs
+at most three requests per device
+(:func:`ironic_expether.drivers.fabric.disconnect`: read both engines,
+delete the device's group id). Database writes do not depend on it
+either: two conditional updates per device (claim, then confirm or
+free) and at most six for the node of a compose (create it, or reserve
+it and save its new name; properties; traits deleted and inserted; the
+reservation released) or five for a release (reserve, properties,
+traits, release): at most ``2 * n + 6`` and ``2 * n + 5``. The composes
+take free server engines:
+``COMPOSES + 1`` new ones without Ironic nodes are cabled into the
+emulator after the discovery rows (plus the servers whose groups the
+``1% changed`` row emptied), and the check makes sure every compose
+really holds its devices in EEM's view.
 
 CPU is ``time.process_time()`` of the whole process, so it includes the
 emulator's threads serving the answer; the ``thread CPU`` column is the
@@ -57,6 +85,7 @@ from ironic import command  # noqa: F401  (selects the threading backend)
 from ironic.common import context as ironic_context
 from ironic.common import driver_factory
 from ironic.common import states
+from ironic.conductor import task_manager
 from ironic.conf import CONF
 from ironic.db.sqlalchemy import models as ironic_models
 from ironic import objects
@@ -67,6 +96,7 @@ from ironic_expether.emulator import control as emulator_control
 from ironic_expether.emulator import inventory
 from ironic_expether.emulator import server as emulator_server
 from ironic_expether.emulator import state as emulator_state
+from ironic_expether.pool import claims
 from ironic_expether.pool import compose
 from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models as pool_models
@@ -78,6 +108,26 @@ FULL = {'servers': 1000, 'devices': 10000}
 QUICK = {'servers': 100, 'devices': 1000}
 CPU_TARGET = 1.0
 DETAIL = 'GET /eem/devices/detail'
+#: Device types of each benchmarked compose.
+COMPOSE_TYPES = ('GPU', 'NIC')
+#: Composes of the ``10 composes`` row.
+COMPOSES = 10
+#: EEM requests of a compose of n devices: one listing, four per device
+#: (fabric.connect), one group for a server engine in its default group.
+COMPOSE_REQUESTS_PER_DEVICE = 4
+COMPOSE_REQUESTS_FIXED = 2
+#: EEM requests of a release, per device (fabric.disconnect).
+RELEASE_REQUESTS_PER_DEVICE = 3
+#: Database writes of a compose per device: claim, confirm.
+COMPOSE_WRITES = 2
+#: ... and for its node: create it (or reserve it and save its name),
+#: properties, traits (delete, insert), release the reservation.
+COMPOSE_NODE_WRITES = 6
+#: Database writes of a release per device: claim, free.
+RELEASE_WRITES = 2
+#: ... and for its node: reserve, properties, traits (delete, insert),
+#: release.
+RELEASE_NODE_WRITES = 5
 
 
 class WriteCounter(object):
@@ -99,6 +149,8 @@ class Bench(object):
     def __init__(self, args):
         self.args = args
         self.rows = []
+        self.composed_nodes = []
+        self.released = []
         self.failures = []
 
     # Setup
@@ -170,20 +222,30 @@ class Bench(object):
 
     # Measuring
 
-    def measure(self, name, func):
+    def measure(self, name, func, per=1):
+        """Run func once and record a row of its costs.
+
+        :param per: how many operations func does; the row shows the
+            figures of one.
+        """
         self.control.reset_counters()
         writes_before = self.writes.count
         wall, cpu, thread_cpu = (time.perf_counter(), time.process_time(),
                                  time.thread_time())
         result = func()
+        wall, cpu, thread_cpu = (time.perf_counter() - wall,
+                                 time.process_time() - cpu,
+                                 time.thread_time() - thread_cpu)
+        writes = self.writes.count - writes_before
+        counters = self.control.counters()
         row = {
             'name': name,
-            'wall': time.perf_counter() - wall,
-            'cpu': time.process_time() - cpu,
-            'thread_cpu': time.thread_time() - thread_cpu,
-            'writes': self.writes.count - writes_before,
-            'requests': sum(self.control.counters().values()),
-            'detail': self.control.counters().get(DETAIL, 0),
+            'wall': wall / per,
+            'cpu': cpu / per,
+            'thread_cpu': thread_cpu / per,
+            'writes': writes / per,
+            'requests': sum(counters.values()) / per,
+            'detail': counters.get(DETAIL, 0) / per,
             'result': result,
         }
         self.rows.append(row)
@@ -219,6 +281,78 @@ class Bench(object):
             driver_utils.eem_power_state(node)
         return {'reads': len(nodes)}
 
+    # Compose
+
+    def add_free_servers(self, count):
+        """Cable server engines without Ironic nodes into the emulator."""
+        known = set(self.eesvs) | set(self.eeios)
+        suffix = (1 << 24) - 1
+        added = 0
+        while added < count:
+            eeid = '%s%06x' % (inventory.EE_ID_PREFIX, suffix)
+            suffix -= 1
+            if eeid not in known:
+                self.state.add_device(inventory.make_eesv(eeid))
+                added += 1
+
+    def composed(self, node):
+        """Check that a composed node holds its devices, in EEM too."""
+        devices = claims.devices_of_node(node.uuid)
+        group = self.state.get_device(node.driver_info['eesv_id'])[
+            'group_id']
+        return (sorted(d.type for d in devices) == sorted(COMPOSE_TYPES)
+                and all(d.state == 'allocated' for d in devices)
+                and all(self.state.get_device(d.eeid)['group_id'] == group
+                        for d in devices))
+
+    def compose(self, names):
+        before = {node.uuid for node in objects.Node.list(self.context)}
+        nodes = [compose.compose(self.context, name,
+                                 podm_uuid=self.podm.uuid,
+                                 types=COMPOSE_TYPES)
+                 for name in names]
+        self.composed_nodes.extend(nodes)
+        new = sum(1 for node in nodes if node.uuid not in before)
+        return {'new nodes': new, 'reused nodes': len(nodes) - new}
+
+    def release(self, node):
+        # NOTE(expether): what the conductor runs for the release vendor
+        # passthru, without the RPC around it.
+        with task_manager.acquire(self.context, node.uuid,
+                                  purpose='release') as task:
+            result = task.driver.vendor.release(task, http_method='POST')
+        self.released = result['released']
+        return {'released': len(self.released)}
+
+    def released_ok(self):
+        """Check that the released devices are free, in EEM too."""
+        devices = [db_api.get_device(device_uuid)
+                   for device_uuid in self.released]
+        return len(devices) == len(COMPOSE_TYPES) and all(
+            d.state == 'free' and d.node_uuid is None
+            and self.state.get_device(d.eeid)['group_id'] == '4093'
+            for d in devices)
+
+    def check_compose(self, one, release, many):
+        """Check the EEM requests and database writes of compose rows."""
+        count = len(COMPOSE_TYPES)
+        requests = COMPOSE_REQUESTS_PER_DEVICE * count + COMPOSE_REQUESTS_FIXED
+        for row in (one, many):
+            self.check(row, 'at most %d EEM requests' % requests,
+                       row['requests'] <= requests)
+            self.check(row, 'at most %d listings' % (count + 1),
+                       row['detail'] <= count + 1)
+            self.check(row, 'at most %d database writes' % (
+                COMPOSE_NODE_WRITES + COMPOSE_WRITES * count),
+                row['writes'] <= COMPOSE_NODE_WRITES + COMPOSE_WRITES * count)
+        self.check(release, 'at most %d EEM requests'
+                   % (RELEASE_REQUESTS_PER_DEVICE * count),
+                   release['requests'] <= RELEASE_REQUESTS_PER_DEVICE * count)
+        self.check(release, 'at most %d database writes'
+                   % (RELEASE_WRITES * count + RELEASE_NODE_WRITES),
+                   release['writes'] <= (RELEASE_WRITES * count
+                                         + RELEASE_NODE_WRITES))
+
     def check(self, row, what, ok):
         if not ok:
             self.failures.append('%s: %s' % (row['name'], what))
@@ -232,10 +366,30 @@ class Bench(object):
             changed = self.change_one_percent()
             self.measure('1%% changed (%d)' % changed, self.sync)
             after = self.measure('steady again', self.sync)
-            power = self.measure('power reads', self.power_reads)
+            power = self.power_row = self.measure('power reads',
+                                                  self.power_reads)
+            self.add_free_servers(COMPOSES + 1)
+            one = self.measure('compose (%d devices)' % len(COMPOSE_TYPES),
+                               lambda: self.compose(['bench-compose']))
+            self.check(one, 'the node holds its devices, in EEM too',
+                       self.composed(self.composed_nodes[0]))
+            release = self.measure(
+                'release (%d devices)' % len(COMPOSE_TYPES),
+                lambda: self.release(self.composed_nodes[0]))
+            self.check(release, 'every device free, in EEM too',
+                       self.released_ok())
+            many = self.measure(
+                '%d composes, per compose' % COMPOSES,
+                lambda: self.compose(['bench-compose-%d' % n
+                                      for n in range(COMPOSES)]),
+                per=COMPOSES)
+            self.check(many, 'every node holds its devices, in EEM too',
+                       all(self.composed(node)
+                           for node in self.composed_nodes[1:]))
+            self.check_compose(one, release, many)
         finally:
             self.teardown()
-        for row in self.rows[:-1]:
+        for row in self.rows[:self.rows.index(power)]:
             self.check(row, 'one devices/detail request',
                        row['detail'] == 1 and row['requests'] == 1)
         for row in (steady, after):
@@ -249,12 +403,13 @@ class Bench(object):
 
     def report(self):
         header = ('cycle', 'wall s', 'CPU s', 'thread CPU s', 'DB writes',
-                  'EEM requests', 'changes')
+                  'EEM requests', 'result')
         lines = [header]
         for row in self.rows:
             lines.append((row['name'], '%.3f' % row['wall'],
                           '%.3f' % row['cpu'], '%.3f' % row['thread_cpu'],
-                          str(row['writes']), str(row['requests']),
+                          '%.10g' % row['writes'],
+                          '%.10g' % row['requests'],
                           ', '.join('%s %s' % item for item in sorted(
                               (row['result'] or {}).items()))))
         widths = [max(len(line[i]) for line in lines)
@@ -270,8 +425,14 @@ class Bench(object):
         else:
             print('All targets met: steady cycles make 0 database writes '
                   'and use < %.1f s CPU; one devices/detail per cycle; one '
-                  'EEM request for %d power reads.'
-                  % (CPU_TARGET, self.rows[-1]['result']['reads']))
+                  'EEM request for %d power reads; a compose of %d '
+                  'devices makes at most %d EEM requests and a release '
+                  'at most %d, whatever the size of the pod.'
+                  % (CPU_TARGET, self.power_row['result']['reads'],
+                     len(COMPOSE_TYPES),
+                     COMPOSE_REQUESTS_PER_DEVICE * len(COMPOSE_TYPES)
+                     + COMPOSE_REQUESTS_FIXED,
+                     RELEASE_REQUESTS_PER_DEVICE * len(COMPOSE_TYPES)))
 
 
 def main(argv=None):
@@ -289,6 +450,10 @@ def main(argv=None):
     args.servers = args.servers or size['servers']
     args.devices = args.devices or size['devices']
     logging.basicConfig(level=logging.WARNING)
+    # NOTE(expether): every benchmarked compose takes a new server engine
+    # still in its default group, and fabric warns about each one.
+    logging.getLogger('ironic_expether.drivers.fabric').setLevel(
+        logging.ERROR)
     return Bench(args).run()
 
 
