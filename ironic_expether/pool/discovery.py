@@ -673,6 +673,52 @@ def sync_pod_manager(context, podm, use_lease=False):
     return dict(result, status=SUCCESS, changes=dict(counts))
 
 
+class _NodeInfo(object):
+    """What :func:`driver_utils.parse_driver_info` reads of a node."""
+
+    def __init__(self, uuid, driver_info):
+        self.uuid = uuid
+        self.driver_info = driver_info
+
+
+def register_unknown_pod_managers(podms):
+    """Register the EEMs of hand-enrolled nodes that no pod manager names.
+
+    One EEM is one pod manager: a node enrolled by hand with the
+    ``eem_address`` of an EEM nobody registered gets its pod manager here,
+    with the node's EEM credentials, so that discovery covers it from this
+    cycle on. Costs one query of the expether nodes' ``driver_info``, and
+    no write when every EEM is known.
+
+    :param podms: the pod managers already known.
+    :returns: the pod managers registered now.
+    """
+    known = {podm.url for podm in podms}
+    rows = ironic_dbapi.get_instance().get_nodeinfo_list(
+        columns=['uuid', 'driver_info'], filters={'driver': DRIVER})
+    registered = []
+    for node_uuid, driver_info in rows:
+        address = (driver_info or {}).get('eem_address')
+        try:
+            if db_api.normalize_url(address) in known:
+                continue
+            info = driver_utils.parse_driver_info(
+                _NodeInfo(node_uuid, driver_info))
+            podm = db_api.ensure_pod_manager_for_url(
+                info['address'], username=info['username'],
+                password=info['password'],
+                verify=db_api.normalize_verify(info['verify']))
+        except (exception.InvalidParameterValue,
+                exception.MissingParameterValue, TypeError,
+                ValueError) as e:
+            LOG.debug('Node %(node)s names no usable EEM: %(err)s',
+                      {'node': node_uuid, 'err': e})
+            continue
+        known.add(podm.url)
+        registered.append(podm)
+    return registered
+
+
 def sync(context, podm_uuid=None, use_lease=False):
     """Sync one or every pod manager with its EEM.
 
@@ -700,6 +746,7 @@ def sync(context, podm_uuid=None, use_lease=False):
         podms = [db_api.get_pod_manager(podm_uuid)]
     else:
         podms = db_api.list_pod_managers()
+        podms += register_unknown_pod_managers(podms)
     results = []
     for podm in podms:
         try:

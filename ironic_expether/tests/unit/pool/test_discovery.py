@@ -25,6 +25,7 @@ from ironic.conductor import periodics
 from ironic import objects
 from ironic.tests.unit.objects import utils as obj_utils
 from oslo_utils import timeutils
+from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from ironic_expether.drivers import power
@@ -696,6 +697,29 @@ class PodManagerStatusTestCase(DiscoveryTestCase):
         podm = db_api.get_pod_manager(self.podm.uuid)
         self.assertEqual((models.POD_MANAGER_ONLINE, None),
                          (podm.status, podm.status_reason))
+
+    def test_hand_enrolled_node_registers_its_eem(self):
+        url = 'http://eem-by-hand.test:30500/eem'
+        node = obj_utils.create_test_node(
+            self.context, uuid=uuidutils.generate_uuid(), driver='expether',
+            driver_info={'eem_address': url + '/', 'eesv_id': IO[0],
+                         'eem_username': 'admin',
+                         'eem_password': 'by-hand-pw'})
+        self.set_pod(eeio(IO[1]), podm=mock.Mock(url=url))
+        results = self.sync()
+        podm = db_api.get_pod_manager_by_url(url)
+        self.assertEqual(('admin', 'by-hand-pw'),
+                         (podm.username, podm.password))
+        self.assertIn({'podm_id': podm.uuid, 'status': 'SUCCESS'},
+                      [{k: r[k] for k in ('podm_id', 'status')}
+                       for r in results])
+        self.assertEqual(models.DEVICE_FREE,
+                         self.device(IO[1], podm=podm).state)
+        # Known from now on: the next cycles register nothing more.
+        self.assertEqual(2, len(db_api.list_pod_managers()))
+        self.sync()
+        self.assertEqual(2, len(db_api.list_pod_managers()))
+        self.assertIsNotNone(node.uuid)
 
     def test_password_not_in_reason(self):
         self.client.list_devices.side_effect = eem.EEMAuthError(
