@@ -34,8 +34,9 @@ Measured, each in its own row:
   servers' groups or went down outside Ironic;
 * ``power reads``: one power state read per node (nodes without a BMC)
   through the shared snapshot (target: one EEM request for all of them);
-* ``compose (2 devices)``: one :func:`ironic_expether.pool.compose.
-  compose` of a node with a GPU and a NIC from the full pool;
+* ``compose (2 devices)``: one compose
+  (:func:`ironic_expether.pool.compose.compose`) of a node with a GPU
+  and a NIC from the full pool;
 * ``release (2 devices)``: the node's devices back to the pool, through
   the ``release`` vendor passthru under the node's exclusive lock, as the
   conductor runs it;
@@ -56,12 +57,15 @@ either: two conditional updates per device (claim, then confirm or
 free) and at most six for the node of a compose (create it, or reserve
 it and save its new name; properties; traits deleted and inserted; the
 reservation released) or five for a release (reserve, properties,
-traits, release): at most ``2 * n + 6`` and ``2 * n + 5``. The composes
-take free server engines:
-``COMPOSES + 1`` new ones without Ironic nodes are cabled into the
-emulator after the discovery rows (plus the servers whose groups the
-``1% changed`` row emptied), and the check makes sure every compose
-really holds its devices in EEM's view.
+traits, release): at most ``2 * n + 6`` and ``2 * n + 5``. A compose's
+CPU does grow with the pod (it parses the whole listing and loads every
+``expether`` node); it is shown, not checked.
+
+The composes take free server engines: ``COMPOSES + 1`` new ones
+without Ironic nodes are cabled into the emulator after the discovery
+rows (the servers whose groups the ``1% changed`` row emptied may be
+taken too), and the benchmark checks that every composed node holds its
+devices in EEM's view and that released devices are free in it.
 
 CPU is ``time.process_time()`` of the whole process, so it includes the
 emulator's threads serving the answer; the ``thread CPU`` column is the
