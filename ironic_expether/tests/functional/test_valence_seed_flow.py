@@ -23,27 +23,14 @@ the documented status code and shape.
 import json
 import os
 import subprocess
-import sys
-import unittest
 
-from ironic_expether.drivers import vendor
 from ironic_expether.standalone import pod
 from ironic_expether.tests.functional import base
-
-# Passthru methods the facade forwards the seed flow to.
-_DRIVER_METHODS = ('pod_managers', 'compose', 'manage', 'nodes', 'devices',
-                   'flavors')
-_NODE_METHODS = ('attach', 'detach', 'register', 'release')
-_MISSING = [name for name in _DRIVER_METHODS + _NODE_METHODS
-            if not callable(getattr(vendor.ExpEtherVendor, name, None))]
 
 _JSON_HEADERS = ['-H', 'Accept:application/json',
                  '-H', 'Content-Type:application/json']
 
 
-@unittest.skipIf(_MISSING, 'the Valence passthru methods of the expether '
-                 'vendor interface have not landed yet (missing: %s)'
-                 % ', '.join(_MISSING))
 class ValenceSeedFlowTestCase(base.StackTestCase):
 
     # NOTE(expether): the seed document starts from an empty Valence: the
@@ -53,36 +40,7 @@ class ValenceSeedFlowTestCase(base.StackTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.valence_url = getattr(cls.stack, 'valence_url', None)
-        if not cls.valence_url:
-            cls._start_facade()
-
-    @classmethod
-    def _start_facade(cls):
-        """Run the facade ourselves when the stack does not."""
-        log_path = os.path.join(cls.workdir, 'valence-api.log')
-        log = open(log_path, 'w')
-        cls.addClassCleanup(log.close)
-        process = subprocess.Popen(
-            [sys.executable, '-m', 'ironic_expether.cmd.valence_api',
-             '--port', '0', '--ironic-url', cls.endpoint],
-            stdout=subprocess.PIPE, stderr=log, text=True)
-        cls.addClassCleanup(cls._stop_facade, process)
-        line = process.stdout.readline()
-        if not line.startswith('Valence API listening on '):
-            raise RuntimeError('the facade did not start: %r; see %s'
-                               % (line, log_path))
-        cls.valence_url = line.split()[-1]
-
-    @classmethod
-    def _stop_facade(cls, process):
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-        process.stdout.close()
+        cls.valence_url = cls.stack.valence_url
 
     def curl(self, method, path, data=None):
         """Run the seed document's curl command; return (status, body)."""
