@@ -15,6 +15,7 @@
 from unittest import mock
 
 from ironic.common import boot_devices
+from ironic.common import boot_modes
 from ironic.common import components
 from ironic.common import exception
 from ironic.common import indicator_states
@@ -56,6 +57,18 @@ class NoBMCManagementTestCase(base.DriverTestCase):
                               mgmt.get_boot_mode, task)
             self.assertRaises(exception.UnsupportedDriverExtension,
                               mgmt.inject_nmi, task)
+
+    def test_boot_modes_and_nmi_need_a_bmc(self):
+        with task_manager.acquire(self.context, self.node.uuid,
+                                  shared=False) as task:
+            mgmt = task.driver.management
+            for call, args in [(mgmt.get_supported_boot_modes, ()),
+                               (mgmt.set_boot_mode, (boot_modes.UEFI,)),
+                               (mgmt.get_boot_mode, ()),
+                               (mgmt.inject_nmi, ())]:
+                self.assertRaises(exception.UnsupportedDriverExtension,
+                                  call, task, *args)
+        self.assertFalse(self.client.mock_calls)
 
     def test_supported_indicators(self):
         with task_manager.acquire(self.context, self.node.uuid) as task:
@@ -173,6 +186,29 @@ class RedfishManagementTestCase(base.DriverTestCase):
                                              persistent=True)
             self.assertEqual(mock_get.return_value,
                              mgmt.get_boot_device(task))
+        self.assertFalse(self.client.mock_calls)
+
+    @mock.patch.object(redfish_mgmt.RedfishManagement, 'inject_nmi',
+                       autospec=True)
+    @mock.patch.object(redfish_mgmt.RedfishManagement, 'get_boot_mode',
+                       autospec=True, return_value=boot_modes.UEFI)
+    @mock.patch.object(redfish_mgmt.RedfishManagement, 'set_boot_mode',
+                       autospec=True)
+    @mock.patch.object(redfish_mgmt.RedfishManagement,
+                       'get_supported_boot_modes', autospec=True,
+                       return_value=[boot_modes.UEFI])
+    def test_boot_modes_and_nmi_delegated(self, mock_modes, mock_set,
+                                          mock_get, mock_nmi):
+        with task_manager.acquire(self.context, self.node.uuid,
+                                  shared=False) as task:
+            mgmt = task.driver.management
+            self.assertEqual([boot_modes.UEFI],
+                             mgmt.get_supported_boot_modes(task))
+            mgmt.set_boot_mode(task, boot_modes.UEFI)
+            mock_set.assert_called_once_with(mock.ANY, task, boot_modes.UEFI)
+            self.assertEqual(boot_modes.UEFI, mgmt.get_boot_mode(task))
+            mgmt.inject_nmi(task)
+            mock_nmi.assert_called_once_with(mock.ANY, task)
         self.assertFalse(self.client.mock_calls)
 
     def test_validate_checks_delegate_without_io(self):
