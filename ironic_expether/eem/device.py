@@ -72,6 +72,36 @@ def _status_list(value):
     return statuses
 
 
+def _power_state(raw):
+    power = _lower(raw.get('power_status'))
+    return power if power in _ON_OFF else None
+
+
+def _downstream_ports(raw):
+    ports = raw.get('downstream_ports')
+    return ports if isinstance(ports, list) else []
+
+
+def _text_of(key):
+    return lambda raw: _text(raw.get(key))
+
+
+#: Fields parsed on first read, each from the raw dict.
+_LAZY = {
+    'update_time': lambda raw: _integer(raw.get('update_time')),
+    'power_state': _power_state,
+    'max_eeio_count': lambda raw: _integer(raw.get('max_eeio_count')),
+    'downstream_ports': _downstream_ports,
+    'serial_number': _text_of('serial_number'),
+    'model': _text_of('model'),
+    'host_model': _text_of('host_model'),
+    'host_serial_number': _text_of('host_serial_number'),
+    'ee_version': _text_of('ee_version'),
+    'link_status0': lambda raw: _lower(raw.get('link_status0')),
+    'link_status1': lambda raw: _lower(raw.get('link_status1')),
+}
+
+
 class Device(object):
     """One engine as EEM describes it, parsed once.
 
@@ -106,35 +136,33 @@ class Device(object):
                  'pci_class', 'pci_vendor_id', 'pci_device_id')
 
     def __init__(self, raw):
+        # NOTE(expether): only what discovery reads of every device of a
+        # pod in each cycle is parsed here; the other fields are parsed
+        # on first read by __getattr__ (see _LAZY).
         self.raw = raw
-        self.id = _text(raw.get('id'))
-        kind = _lower(raw.get('status'))
+        get = raw.get
+        self.id = _text(get('id'))
+        kind = _lower(get('status'))
         self.kind = kind if kind in constants.KINDS else None
-        self.group_id = _text(raw.get('group_id'))
-        if self.group_id is not None:
-            self.group_id = self.group_id.strip()
-        self.type = _lower(raw.get('type')) or None
-        self.update_time = _integer(raw.get('update_time'))
-        power = _lower(raw.get('power_status'))
-        self.power_state = power if power in _ON_OFF else None
-        self.max_eeio_count = _integer(raw.get('max_eeio_count'))
-        ports = raw.get('downstream_ports')
-        self.downstream_ports = ports if isinstance(ports, list) else []
-        self.mac_address = _text(raw.get('mac_address'))
-        self.serial_number = _text(raw.get('serial_number'))
-        self.model = _text(raw.get('model'))
-        self.host_model = _text(raw.get('host_model'))
-        self.host_serial_number = _text(raw.get('host_serial_number'))
-        self.ee_version = _text(raw.get('ee_version'))
-        self.notification_status0 = _status_list(
-            raw.get('notification_status0'))
-        self.notification_status1 = _status_list(
-            raw.get('notification_status1'))
-        self.link_status0 = _lower(raw.get('link_status0'))
-        self.link_status1 = _lower(raw.get('link_status1'))
-        self.pci_class = pci.parse_hex(raw.get('pcie_class_code'))
-        self.pci_vendor_id = pci.parse_hex(raw.get('pcie_vendor_id'))
-        self.pci_device_id = pci.parse_hex(raw.get('pcie_device_id'))
+        group_id = _text(get('group_id'))
+        self.group_id = group_id.strip() if group_id is not None else None
+        self.type = _lower(get('type')) or None
+        self.mac_address = _text(get('mac_address'))
+        self.notification_status0 = _status_list(get('notification_status0'))
+        self.notification_status1 = _status_list(get('notification_status1'))
+        self.pci_class = pci.parse_hex(get('pcie_class_code'))
+        self.pci_vendor_id = pci.parse_hex(get('pcie_vendor_id'))
+        self.pci_device_id = pci.parse_hex(get('pcie_device_id'))
+
+    def __getattr__(self, name):
+        # Only called for a slot not set yet: parse a lazy field once.
+        parse = _LAZY.get(name)
+        if parse is None:
+            raise AttributeError("'Device' object has no attribute %r"
+                                 % name)
+        value = parse(self.raw)
+        setattr(self, name, value)
+        return value
 
     @classmethod
     def from_json(cls, doc):

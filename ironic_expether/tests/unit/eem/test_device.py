@@ -12,6 +12,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
+import copy
 import json
 
 import ddt
@@ -308,3 +309,30 @@ class DeviceParsingTestCase(DeviceBaseTestCase):
                                     'type': '40g'})
         self.assertEqual('<Device 0x8cdf9d911c60 kind=eesv group=17 '
                          'type=40g>', repr(dev))
+
+    def test_fields_parsed_on_first_read_once(self):
+        doc = {'id': '0x8cdf9d911c60', 'status': 'eesv',
+               'power_status': 'ON', 'max_eeio_count': '8',
+               'serial_number': 42, 'link_status0': ' Up '}
+        dev = eem.Device.from_json(doc)
+        self.assertEqual('on', dev.power_state)
+        self.assertEqual(8, dev.max_eeio_count)
+        self.assertEqual('42', dev.serial_number)
+        self.assertEqual('up', dev.link_status0)
+        self.assertIsNone(dev.host_model)
+        self.assertEqual([], dev.downstream_ports)
+        # Parsed once: the raw document is not read again.
+        doc['power_status'] = 'off'
+        self.assertEqual('on', dev.power_state)
+
+    def test_unknown_attribute(self):
+        dev = eem.Device.from_json({'id': '0x8cdf9d911c60'})
+        self.assertRaises(AttributeError, getattr, dev, 'no_such_field')
+        self.assertFalse(hasattr(dev, 'no_such_field'))
+
+    def test_copy(self):
+        dev = eem.Device.from_json({'id': '0x8cdf9d911c60',
+                                    'status': 'eesv', 'model': 'm'})
+        clone = copy.copy(dev)
+        self.assertEqual(dev.to_dict(), clone.to_dict())
+        self.assertEqual('m', clone.model)
