@@ -123,6 +123,8 @@ _RELEASABLE = (models.DEVICE_ALLOCATED,)
 #: not ORM objects: 10,000 of those cost a third of a second).
 _DEVICE_COLUMNS = ('uuid', 'eeid', 'state', 'node_uuid', 'purpose',
                    'claimed_at') + _DESCRIPTIVE
+#: Where the descriptive columns start in a row of ``_DEVICE_COLUMNS``.
+_FIRST_DESCRIPTIVE = _DEVICE_COLUMNS.index(_DESCRIPTIVE[0])
 _IRONIC_DB = threading.local()
 
 #: A device as discovery sees it after its decisions (for node views).
@@ -136,6 +138,30 @@ def _own_group(eesv):
         return eem.MIN_GROUP_ID <= int(eesv.group_id) <= eem.MAX_GROUP_ID
     except (TypeError, ValueError):
         return False
+
+
+class _Descriptive(object):
+    """The ``_DESCRIPTIVE`` columns of EEM devices, as a tuple.
+
+    The same values as :func:`db_api.device_values_from_eem`, without a
+    dict per device; the names (pci.ids lookups) are looked up once per
+    (class, vendor, device) in a cycle. In steady state a record's columns
+    are compared to this tuple at once.
+    """
+
+    def __init__(self):
+        self._names = {}
+
+    def __call__(self, eeio):
+        """:returns: the tuple, in the order of ``_DESCRIPTIVE``."""
+        ids = (eeio.pci_class, eeio.pci_vendor_id, eeio.pci_device_id)
+        names = self._names.get(ids)
+        if names is None:
+            names = self._names[ids] = (eeio.pci_type, eeio.pci_vendor_name,
+                                        eeio.pci_device_name)
+        return names + (eeio.pci_vendor_id, eeio.pci_device_id,
+                        eeio.pci_class, eeio.mac_address, eeio.type,
+                        eeio.group_id)
 
 
 class _NodeView(object):
@@ -282,6 +308,7 @@ class Reconciler(object):
         """
         now = timeutils.utcnow()
         timeout = datetime.timedelta(seconds=CONF.expether.claim_timeout)
+        descriptive = _Descriptive()
         creates, updates, orphans = [], [], []
         views = {}
         known = set()
@@ -295,10 +322,13 @@ class Reconciler(object):
                 continue  # a move is in flight
             changes = {}
             if eeio is not None:
-                values = db_api.device_values_from_eem(eeio)
-                for key in _DESCRIPTIVE:
-                    if getattr(record, key) != values[key]:
-                        changes[key] = values[key]
+                values = descriptive(eeio)
+                if values != record[_FIRST_DESCRIPTIVE:]:
+                    for key, old, value in zip(
+                            _DESCRIPTIVE, record[_FIRST_DESCRIPTIVE:],
+                            values):
+                        if old != value:
+                            changes[key] = value
             desired = self._desired(record, eeio, group_owner, node_groups,
                                     existing)
             if desired is None:

@@ -233,6 +233,35 @@ class DevicesTestCase(DiscoveryTestCase):
         self.assertEqual(models.POD_MANAGER_ONLINE,
                          db_api.get_pod_manager(self.podm.uuid).status)
 
+    def test_descriptive_change_is_written(self):
+        self.set_pod(eesv(EESV1), eeio(IO[0]), eeio(IO[1]))
+        self.sync()
+        card = eeio(IO[0], card=SSD)
+        card['mac_address'] = '8c:df:9d:aa:bb:cc'
+        self.set_pod(eesv(EESV1), card, eeio(IO[1]))
+        with WriteCounter(session.get_engine()) as writes:
+            self.sync()
+        self.assertEqual(1, len(writes.statements))
+        device = self.device(IO[0])
+        expected = db_api.device_values_from_eem(eem.Device.from_json(card))
+        self.assertEqual(
+            {k: expected[k] for k in discovery._DESCRIPTIVE},
+            {k: getattr(device, k) for k in discovery._DESCRIPTIVE})
+        self.assertEqual(models.DEVICE_FREE, device.state)
+        self.assertEqual('GPU', self.device(IO[1]).type)
+
+    def test_descriptive_tuple_is_device_values_from_eem(self):
+        descriptive = discovery._Descriptive()
+        docs = [eeio(IO[0]), eeio(IO[1], card=SSD), eeio(IO[2], group_id=7),
+                {'id': IO[3], 'status': 'eeio'},
+                dict(eeio(IO[4]), pcie_vendor_id='0xffff')]
+        for doc in docs * 2:
+            dev = eem.Device.from_json(doc)
+            values = db_api.device_values_from_eem(dev)
+            self.assertEqual(
+                tuple(values[k] for k in discovery._DESCRIPTIVE),
+                descriptive(dev))
+
     def test_group_change_sets_owner_and_node_view(self):
         node = self.create_node(EESV1)
         self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[0]),
