@@ -97,6 +97,10 @@ _LAZY = {
     'host_model': _text_of('host_model'),
     'host_serial_number': _text_of('host_serial_number'),
     'ee_version': _text_of('ee_version'),
+    'notification_status0': lambda raw: _status_list(
+        raw.get('notification_status0')),
+    'notification_status1': lambda raw: _status_list(
+        raw.get('notification_status1')),
     'link_status0': lambda raw: _lower(raw.get('link_status0')),
     'link_status1': lambda raw: _lower(raw.get('link_status1')),
 }
@@ -148,8 +152,6 @@ class Device(object):
         self.group_id = group_id.strip() if group_id is not None else None
         self.type = _lower(get('type')) or None
         self.mac_address = _text(get('mac_address'))
-        self.notification_status0 = _status_list(get('notification_status0'))
-        self.notification_status1 = _status_list(get('notification_status1'))
         self.pci_class = pci.parse_hex(get('pcie_class_code'))
         self.pci_vendor_id = pci.parse_hex(get('pcie_vendor_id'))
         self.pci_device_id = pci.parse_hex(get('pcie_device_id'))
@@ -204,10 +206,22 @@ class Device(object):
         Valence looked at ``notification_status0[0]`` only; EEM's own
         client counts an engine alive when any entry is up.
         """
-        statuses = self.notification_status0 + self.notification_status1
-        if not statuses:
-            return True
-        return any(status != 'down' for status in statuses)
+        # NOTE(expether): read from the raw document, as _status_list
+        # would parse it, without building the lists: discovery asks
+        # every IO engine of a pod in each cycle.
+        reported = False
+        for key in ('notification_status0', 'notification_status1'):
+            value = self.raw.get(key)
+            if value is None:
+                continue
+            for item in (value if isinstance(value, list) else (value,)):
+                status = _lower(item)
+                if status is None:
+                    continue
+                if status != 'down':
+                    return True
+                reported = True
+        return not reported
 
     @property
     def pci_type(self):

@@ -336,3 +336,15 @@ class DeviceParsingTestCase(DeviceBaseTestCase):
         clone = copy.copy(dev)
         self.assertEqual(dev.to_dict(), clone.to_dict())
         self.assertEqual('m', clone.model)
+
+    def test_is_up_agrees_with_the_status_lists(self):
+        values = [None, [], 'down', 'UP', ['down'], ['Down ', None],
+                  ['down', 'up'], [None], [7], {'x': 1}, ['down', {}]]
+        for status0 in values:
+            for status1 in values:
+                dev = eem.Device.from_json({'notification_status0': status0,
+                                            'notification_status1': status1})
+                statuses = dev.notification_status0 + dev.notification_status1
+                expected = (not statuses
+                            or any(s != 'down' for s in statuses))
+                self.assertEqual(expected, dev.is_up, (status0, status1))
