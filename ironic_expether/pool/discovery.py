@@ -133,6 +133,16 @@ _View = collections.namedtuple('_View', ['uuid', 'eeid', 'type',
                                          'state', 'node_uuid', 'purpose'])
 
 
+def read_nodes():
+    """The expether nodes, as rows of ``_NODE_COLUMNS``.
+
+    One query per cycle: :func:`register_unknown_pod_managers` and each
+    pod manager's :class:`Reconciler` share it.
+    """
+    return ironic_dbapi.get_instance().get_nodeinfo_list(
+        columns=list(_NODE_COLUMNS), filters={'driver': DRIVER})
+
+
 def _own_group(eesv):
     try:
         return eem.MIN_GROUP_ID <= int(eesv.group_id) <= eem.MAX_GROUP_ID
@@ -201,22 +211,25 @@ class Reconciler(object):
     :param client: the EEM client of the pod manager.
     :param eem_devices: EEM's ``devices/detail`` answer (a list of
         :class:`ironic_expether.eem.Device`).
+    :param node_rows: the expether nodes as :func:`read_nodes` gives
+        them, read in this cycle; None to read them here.
     """
 
-    def __init__(self, context, podm, client, eem_devices):
+    def __init__(self, context, podm, client, eem_devices, node_rows=None):
         self.context = context
         self.podm = podm
         self.client = client
         self.eem_devices = eem_devices
+        self.node_rows = node_rows
         self.counts = collections.Counter()
 
     # Reading
 
     def _managed_nodes(self):
         """The expether nodes of this pod manager, by EESV id."""
-        dbapi = ironic_dbapi.get_instance()
-        rows = dbapi.get_nodeinfo_list(columns=list(_NODE_COLUMNS),
-                                       filters={'driver': DRIVER})
+        rows = self.node_rows
+        if rows is None:
+            rows = read_nodes()
         traits = collections.defaultdict(set)
         trait, node = ironic_models.NodeTrait, ironic_models.Node
         with enginefacade.reader.using(_IRONIC_DB) as s:
@@ -663,13 +676,15 @@ def _set_status(podm, status, reason=None):
                  'why': (': %s' % reason) if reason else ''})
 
 
-def sync_pod_manager(context, podm, use_lease=False):
+def sync_pod_manager(context, podm, use_lease=False, node_rows=None):
     """Run one discovery cycle of one pod manager.
 
     :param context: a request context.
     :param podm: a pool ``PodManager`` record.
     :param use_lease: sync only if this conductor holds (or takes) the
         pod manager's lease; see :func:`sync`.
+    :param node_rows: the expether nodes (:func:`read_nodes`) read in this
+        cycle, or None to read them after EEM's answer.
     :returns: ``{"podm_id": ..., "status": ..., ...}``: ``SUCCESS`` with
         ``changes`` (a dict of counts), ``FAILED`` with ``detail`` (the
         reason), or ``SKIPPED`` (lease held by another conductor).
@@ -691,7 +706,8 @@ def sync_pod_manager(context, podm, use_lease=False):
     snapshot.store(client, eem_devices)
     _set_status(podm, models.POD_MANAGER_ONLINE)
     try:
-        counts = Reconciler(context, podm, client, eem_devices).run()
+        counts = Reconciler(context, podm, client, eem_devices,
+                            node_rows=node_rows).run()
     except exception.IronicException as e:
         LOG.error('Discovery of pod manager %(podm)s failed: %(err)s',
                   {'podm': podm.uuid, 'err': e})
@@ -711,26 +727,36 @@ class _NodeInfo(object):
         self.driver_info = driver_info
 
 
-def register_unknown_pod_managers(podms):
+def register_unknown_pod_managers(podms, node_rows=None):
     """Register the EEMs of hand-enrolled nodes that no pod manager names.
 
     One EEM is one pod manager: a node enrolled by hand with the
     ``eem_address`` of an EEM nobody registered gets its pod manager here,
     with the node's EEM credentials, so that discovery covers it from this
-    cycle on. Costs one query of the expether nodes' ``driver_info``, and
-    no write when every EEM is known.
+    cycle on. Costs one query of the expether nodes (none when
+    ``node_rows`` is given), and no write when every EEM is known.
 
     :param podms: the pod managers already known.
+    :param node_rows: the expether nodes as :func:`read_nodes` gives them,
+        or None to read them here.
     :returns: the pod managers registered now.
     """
     known = {podm.url for podm in podms}
-    rows = ironic_dbapi.get_instance().get_nodeinfo_list(
-        columns=['uuid', 'driver_info'], filters={'driver': DRIVER})
+    if node_rows is None:
+        node_rows = read_nodes()
     registered = []
-    for node_uuid, driver_info in rows:
+    normalized = {}
+    for row in node_rows:
+        node_uuid, driver_info = row[1], row[2]
         address = (driver_info or {}).get('eem_address')
         try:
-            if db_api.normalize_url(address) in known:
+            if isinstance(address, str):
+                url = normalized.get(address)
+                if url is None:
+                    url = normalized[address] = db_api.normalize_url(address)
+            else:
+                url = db_api.normalize_url(address)
+            if url in known:
                 continue
             info = driver_utils.parse_driver_info(
                 _NodeInfo(node_uuid, driver_info))
@@ -772,16 +798,23 @@ def sync(context, podm_uuid=None, use_lease=False):
         "SKIPPED", ...}``, one per pod manager.
     :raises: NotFound if ``podm_uuid`` names no pod manager.
     """
+    node_rows = None
     if podm_uuid is not None:
         podms = [db_api.get_pod_manager(podm_uuid)]
     else:
         podms = db_api.list_pod_managers()
-        podms += register_unknown_pod_managers(podms)
+        # NOTE(expether): one read of the nodes for the whole cycle; a node
+        # created or deleted meanwhile is seen next cycle (claims keep a
+        # compose in flight safe, and a node's pool records are kept when
+        # EEM shows its group under no known node).
+        node_rows = read_nodes()
+        podms += register_unknown_pod_managers(podms, node_rows=node_rows)
     results = []
     for podm in podms:
         try:
             results.append(sync_pod_manager(context, podm,
-                                            use_lease=use_lease))
+                                            use_lease=use_lease,
+                                            node_rows=node_rows))
         except Exception as e:
             # NOTE(expether): one pod manager never stops the others.
             LOG.exception('Discovery of pod manager %s failed', podm.uuid)

@@ -175,6 +175,37 @@ class OneRequestTestCase(DiscoveryTestCase):
             self.assertEqual([mock.call.list_devices()] * 3,
                              eem_calls(client))
 
+    def test_one_node_read_per_cycle(self):
+        # register_unknown_pod_managers and every pod manager's
+        # Reconciler share one read of the expether nodes.
+        other = self.create_podm()
+        node = self.create_node(EESV1)
+        self.set_pod(eesv(EESV1, group_id='100'),
+                     eeio(IO[0], group_id='100'))
+        self.set_pod(eesv(EESV2), eeio(IO[1]), podm=other)
+        with mock.patch.object(discovery, 'read_nodes', autospec=True,
+                               side_effect=discovery.read_nodes) as read:
+            results = self.sync()
+        read.assert_called_once_with()
+        self.assertEqual(['SUCCESS', 'SUCCESS'],
+                         [r['status'] for r in results])
+        device = self.device(IO[0])
+        self.assertEqual((models.DEVICE_ALLOCATED, node.uuid),
+                         (device.state, device.node_uuid))
+        self.assertEqual(['CUSTOM_EXPETHER_GPU'], self.node_traits(node))
+
+    def test_one_pod_manager_reads_nodes_itself(self):
+        node = self.create_node(EESV1)
+        self.set_pod(eesv(EESV1, group_id='100'),
+                     eeio(IO[0], group_id='100'))
+        with mock.patch.object(discovery, 'read_nodes', autospec=True,
+                               side_effect=discovery.read_nodes) as read:
+            self.sync(podm_uuid=self.podm.uuid)
+        read.assert_called_once_with()
+        device = self.device(IO[0])
+        self.assertEqual((models.DEVICE_ALLOCATED, node.uuid),
+                         (device.state, device.node_uuid))
+
     def test_one_pod_manager_only(self):
         other = self.create_podm()
         self.set_pod(eeio(IO[0]))
