@@ -61,7 +61,9 @@ holding its lease (see :func:`sync`).
 """
 
 import collections
+import contextlib
 import datetime
+import gc
 import threading
 
 from ironic.common import driver_factory
@@ -141,6 +143,26 @@ def read_nodes():
     """
     return ironic_dbapi.get_instance().get_nodeinfo_list(
         columns=list(_NODE_COLUMNS), filters={'driver': DRIVER})
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """No garbage collection in the block, unless it was off already.
+
+    NOTE(expether): a cycle holds EEM's whole answer (some 60,000 JSON
+    objects for 11,000 engines) and the pool's rows while it reads and
+    decides; the collector would scan them again and again, and they are
+    freed by reference counting anyway. This was a third of a steady
+    cycle's CPU at 11,000 engines.
+    """
+    enabled = gc.isenabled()
+    if enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _own_group(eesv):
@@ -608,12 +630,11 @@ class Reconciler(object):
                                                    'node': node_uuid})
             self.counts['enrolled'] += 1
 
-    def run(self):
-        """Reconcile; write only the difference.
+    def _read_and_plan(self):
+        """Read the nodes and the pool, and decide (nothing written).
 
-        :returns: a Counter of what changed (``added``, ``moved``,
-            ``missing``, ``returned``, ``repaired``, ``orphans_released``,
-            ``deployment_released``, ``nodes_updated``, ``enrolled``).
+        :returns: ``(nodes, eesvs, records, views, creates, updates,
+            orphans)``; see :meth:`_plan_devices`.
         """
         eeios, eesvs = {}, {}
         for device in self.eem_devices:
@@ -637,6 +658,18 @@ class Reconciler(object):
 
         views, creates, updates, orphans = self._plan_devices(
             records, eeios, group_owner, node_groups, existing)
+        return nodes, eesvs, records, views, creates, updates, orphans
+
+    def run(self):
+        """Reconcile; write only the difference.
+
+        :returns: a Counter of what changed (``added``, ``moved``,
+            ``missing``, ``returned``, ``repaired``, ``orphans_released``,
+            ``deployment_released``, ``nodes_updated``, ``enrolled``).
+        """
+        with _gc_paused():
+            (nodes, eesvs, records, views, creates, updates,
+             orphans) = self._read_and_plan()
         updates += self._release_orphans(orphans, views)
         self._create(creates)
         if updates:
@@ -697,7 +730,8 @@ def sync_pod_manager(context, podm, use_lease=False, node_rows=None):
         return dict(result, status=SKIPPED)
     client = compose.client_for(podm)
     try:
-        eem_devices = client.list_devices()
+        with _gc_paused():
+            eem_devices = client.list_devices()
     except eem.EEMError as e:
         reason = 'EEM %s failed: %s' % (driver_utils.safe_address(podm.url),
                                         e)

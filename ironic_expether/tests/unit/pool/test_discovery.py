@@ -15,6 +15,7 @@
 """Discovery: one EEM request per pod manager, writes only the difference."""
 
 import datetime
+import gc
 from unittest import mock
 
 import ddt
@@ -992,3 +993,48 @@ class SnapshotFeedTestCase(DiscoveryTestCase):
         device = snapshot.get_device(self.client, EESV1)
         self.assertEqual('off', device.power_state)
         self.assertEqual([], eem_calls(self.client))
+
+
+class GarbageCollectionTestCase(DiscoveryTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(gc.enable if gc.isenabled() else gc.disable)
+
+    def test_paused_in_the_block_then_enabled(self):
+        gc.enable()
+        with discovery._gc_paused():
+            self.assertFalse(gc.isenabled())
+        self.assertTrue(gc.isenabled())
+
+    def test_enabled_again_after_an_error(self):
+        gc.enable()
+
+        def fail():
+            with discovery._gc_paused():
+                raise ValueError('boom')
+
+        self.assertRaises(ValueError, fail)
+        self.assertTrue(gc.isenabled())
+
+    def test_left_off_when_it_was_off(self):
+        gc.disable()
+        with discovery._gc_paused():
+            self.assertFalse(gc.isenabled())
+        self.assertFalse(gc.isenabled())
+
+    def test_enabled_after_a_cycle(self):
+        gc.enable()
+        self.set_pod(eesv(EESV1), eeio(IO[0]))
+        paused = []
+        real = discovery.Reconciler._read_and_plan
+
+        def read_and_plan(reconciler):
+            paused.append(not gc.isenabled())
+            return real(reconciler)
+
+        with mock.patch.object(discovery.Reconciler, '_read_and_plan',
+                               autospec=True, side_effect=read_and_plan):
+            self.assertEqual('SUCCESS', self.sync()[0]['status'])
+        self.assertEqual([True], paused)
+        self.assertTrue(gc.isenabled())
