@@ -240,6 +240,16 @@ def create_pod_manager(values):
     return podm
 
 
+def _get_by_uuid(model, uuid, label):
+    """One record of ``model`` by uuid; NotFound names ``label``."""
+    with session.reader() as s:
+        record = s.scalars(sa.select(model).where(
+            model.uuid == uuid)).first()
+    if record is None:
+        raise exception.NotFound('%s %s could not be found' % (label, uuid))
+    return record
+
+
 def get_pod_manager(podm_uuid):
     """Get a pod manager by uuid.
 
@@ -247,13 +257,7 @@ def get_pod_manager(podm_uuid):
     :returns: a :class:`~models.PodManager`.
     :raises: NotFound if there is none.
     """
-    with session.reader() as s:
-        podm = s.scalars(sa.select(models.PodManager).where(
-            models.PodManager.uuid == podm_uuid)).first()
-    if podm is None:
-        raise exception.NotFound('Pod manager %s could not be found' %
-                                 podm_uuid)
-    return podm
+    return _get_by_uuid(models.PodManager, podm_uuid, 'Pod manager')
 
 
 def get_pod_manager_by_url(url):
@@ -514,13 +518,7 @@ def get_device(device_uuid):
     :returns: a :class:`~models.Device`.
     :raises: NotFound if there is none.
     """
-    with session.reader() as s:
-        device = s.scalars(sa.select(models.Device).where(
-            models.Device.uuid == device_uuid)).first()
-    if device is None:
-        raise exception.NotFound('Device %s could not be found' %
-                                 device_uuid)
-    return device
+    return _get_by_uuid(models.Device, device_uuid, 'Device')
 
 
 def get_device_by_eeid(podm_uuid, eeid):
@@ -774,13 +772,7 @@ def get_flavor(flavor_uuid):
     :returns: a :class:`~models.Flavor`.
     :raises: NotFound if there is none.
     """
-    with session.reader() as s:
-        flavor = s.scalars(sa.select(models.Flavor).where(
-            models.Flavor.uuid == flavor_uuid)).first()
-    if flavor is None:
-        raise exception.NotFound('Flavor %s could not be found' %
-                                 flavor_uuid)
-    return flavor
+    return _get_by_uuid(models.Flavor, flavor_uuid, 'Flavor')
 
 
 def list_flavors():
