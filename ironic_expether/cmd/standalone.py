@@ -122,6 +122,11 @@ def _progress(step, total, text):
 
 
 def _raise_terminated(signum, frame):
+    # NOTE(expether): the first Ctrl-C or SIGTERM stops the stack; later
+    # ones (an impatient second Ctrl-C, a signal sent to the whole process
+    # group) must not interrupt the stopping.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise _Terminated()
 
 
@@ -139,7 +144,8 @@ def main(argv=None):
                              'at least 0')
     stack = stack_mod.Stack(options_from_args(args), progress=_progress,
                             echo=lambda text: _print('      ' + text))
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous_term = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous_int = signal.signal(signal.SIGINT, _raise_terminated)
     status = 0
     try:
         stack.start()
@@ -159,13 +165,11 @@ def main(argv=None):
         _print('error: %s' % exc)
         status = 1
     finally:
-        # NOTE(expether): a second Ctrl-C while stopping must not leave
-        # children behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         left = stack.stop()
-        signal.signal(signal.SIGTERM, previous)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGINT, previous_int)
     if left:
         _print('error: processes of %s are still running' % ', '.join(left))
         return 1

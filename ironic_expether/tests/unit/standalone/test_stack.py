@@ -14,6 +14,7 @@
 
 
 import os
+import signal
 import sqlite3
 import tempfile
 
@@ -162,6 +163,14 @@ class CommandLineTestCase(base.BaseTestCase):
             '--eem-address', 'https://eem.example.com/eem',
             '--eem-password', 'from-argv']))
         self.assertEqual('from-argv', opts.eem_password)
+
+    def test_first_signal_stops_later_ones_are_ignored(self):
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self.addCleanup(signal.signal, signum, signal.getsignal(signum))
+        self.assertRaises(cmd._Terminated, cmd._raise_terminated,
+                          signal.SIGINT, None)
+        self.assertEqual(signal.SIG_IGN, signal.getsignal(signal.SIGINT))
+        self.assertEqual(signal.SIG_IGN, signal.getsignal(signal.SIGTERM))
 
     def test_enroll_needs_external_eem(self):
         self.assertRaises(SystemExit, cmd.main, ['--enroll'])
