@@ -230,14 +230,18 @@ def create_pod_manager(values):
     if values.get('driver', 'expether') != 'expether':
         raise exception.InvalidParameterValue(
             'driver must be expether, not %r' % values['driver'])
-    podm = models.PodManager(**values)
+    return _insert(models.PodManager(**values), 'pod manager', values)
+
+
+def _insert(record, label, values):
+    """Add one record; a duplicate is a Conflict naming ``label``."""
     try:
         with session.writer() as s:
-            s.add(podm)
+            s.add(record)
             s.flush()
     except db_exc.DBDuplicateEntry as e:
-        raise _duplicate_to_conflict(e, 'pod manager', values) from None
-    return podm
+        raise _duplicate_to_conflict(e, label, values) from None
+    return record
 
 
 def _get_by_uuid(model, uuid, label):
@@ -755,14 +759,7 @@ def create_flavor(values):
         raise exception.InvalidParameterValue('A flavor needs a name')
     values.setdefault('uuid', uuidutils.generate_uuid())
     values.setdefault('properties', {})
-    flavor = models.Flavor(**values)
-    try:
-        with session.writer() as s:
-            s.add(flavor)
-            s.flush()
-    except db_exc.DBDuplicateEntry as e:
-        raise _duplicate_to_conflict(e, 'flavor', values) from None
-    return flavor
+    return _insert(models.Flavor(**values), 'flavor', values)
 
 
 def get_flavor(flavor_uuid):
