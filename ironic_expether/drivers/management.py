@@ -132,6 +132,11 @@ class ExpEtherManagement(bmc.DelegatingInterfaceMixin,
             return {'boot_device': None, 'persistent': None}
         return delegate.get_boot_device(task)
 
+    def _bmc_or_base(self, task):
+        """The node's BMC interface, or the base class's (unsupported)."""
+        delegate = DELEGATES.get(task.node)
+        return delegate if delegate is not None else super()
+
     def get_supported_boot_modes(self, task):
         """Return the boot modes the node's BMC supports.
 
@@ -139,10 +144,7 @@ class ExpEtherManagement(bmc.DelegatingInterfaceMixin,
         :raises: UnsupportedDriverExtension without a BMC or when the BMC
             implementation has no boot mode support.
         """
-        delegate = DELEGATES.get(task.node)
-        if delegate is None:
-            return super().get_supported_boot_modes(task)
-        return delegate.get_supported_boot_modes(task)
+        return self._bmc_or_base(task).get_supported_boot_modes(task)
 
     @task_manager.require_exclusive_lock
     def set_boot_mode(self, task, mode):
@@ -153,10 +155,7 @@ class ExpEtherManagement(bmc.DelegatingInterfaceMixin,
         :raises: UnsupportedDriverExtension without a BMC or when the BMC
             implementation has no boot mode support.
         """
-        delegate = DELEGATES.get(task.node)
-        if delegate is None:
-            return super().set_boot_mode(task, mode)
-        return delegate.set_boot_mode(task, mode)
+        return self._bmc_or_base(task).set_boot_mode(task, mode)
 
     def get_boot_mode(self, task):
         """Return the boot mode the node's BMC reports.
@@ -165,10 +164,7 @@ class ExpEtherManagement(bmc.DelegatingInterfaceMixin,
         :raises: UnsupportedDriverExtension without a BMC or when the BMC
             implementation has no boot mode support.
         """
-        delegate = DELEGATES.get(task.node)
-        if delegate is None:
-            return super().get_boot_mode(task)
-        return delegate.get_boot_mode(task)
+        return self._bmc_or_base(task).get_boot_mode(task)
 
     @task_manager.require_exclusive_lock
     def inject_nmi(self, task):
@@ -177,10 +173,7 @@ class ExpEtherManagement(bmc.DelegatingInterfaceMixin,
         :param task: a TaskManager instance containing the node to act on.
         :raises: UnsupportedDriverExtension without a BMC.
         """
-        delegate = DELEGATES.get(task.node)
-        if delegate is None:
-            return super().inject_nmi(task)
-        return delegate.inject_nmi(task)
+        return self._bmc_or_base(task).inject_nmi(task)
 
     def restore_boot_device(self, task, system):
         """Re-apply a remembered Redfish boot device (see redfish power).
