@@ -53,7 +53,18 @@ Rows, for each pod size (10 / 100 / 1,000 servers with 100 / 1,000 /
   it again);
 * ``attach``, ``detach``: one device, through the vendor passthru, on a
   composed node;
-* ``cluster safety``: what keeps two conductors apart (no figures).
+* ``cluster safety``: what keeps two conductors apart (no figures);
+* ``parallel composes`` with 1, 4 and 8 clients through Ironic's API
+  (the standalone stack's single-process ``ironic`` on the same emulator,
+  started after the other rows; composes per second, p50 and p95 latency,
+  the answers), each followed by ``parallel attach/detach``: every client
+  runs ``CYCLES`` attach/detach cycles on its own node (operations per
+  second, p50 and p95 of each); a 409 NodeLocked is tried again as
+  Ironic's clients do. Valence's composes run its driver in as many
+  threads; the row says where they landed (Valence has no claims, so
+  parallel composes share server engines and devices). ``--no-api``
+  leaves these rows out; ``--quick`` runs one round instead of
+  ``--runs``.
 
 The targets follow the code: a compose of k devices makes at most
 ``COMPOSE_REQUESTS_PER_DEVICE * k + COMPOSE_REQUESTS_FIXED`` EEM requests,
@@ -95,6 +106,7 @@ Usage: ``tox -e bench [-- --quick]`` or ``python tools/bench.py [--quick]
 """
 
 import argparse
+import collections
 import datetime
 import json
 import logging
@@ -132,6 +144,8 @@ from ironic_expether.pool.db import models as pool_models
 from ironic_expether.pool.db import session as pool_session
 from ironic_expether.pool import discovery
 from ironic_expether.pool import snapshot
+from ironic_expether.standalone import ironic_api
+from ironic_expether.standalone import stack as standalone_stack
 
 #: (servers, devices) of each pod.
 FULL = ((10, 100), (100, 1000), (1000, 10000))
@@ -147,6 +161,13 @@ KS = (1, 4, 8)
 COMPOSE_CYCLE = ('NIC', 'ACS')
 #: Server engines without Ironic nodes cabled in for the composes.
 FREE_SERVERS = 4
+#: Parallel clients of the rows through Ironic's API.
+CLIENTS = (1, 4, 8)
+#: Attach/detach cycles of each client of the parallel rows.
+CYCLES = 5
+#: Tries of a request that Ironic answers 409 (NodeLocked), as clients do.
+LOCKED_TRIES = 20
+LOCKED_WAIT = 0.25
 #: EEM requests of a compose of k devices: one listing, four per device
 #: (fabric.connect), one group for a server engine in its default group.
 COMPOSE_REQUESTS_PER_DEVICE = 4
@@ -189,6 +210,18 @@ def combine(measurements):
     result['runs'] = sum(m['runs'] for m in measurements)
     result['result'] = measurements[-1]['result']
     return result
+
+
+def percentiles(latencies):
+    """p50 and p95 of latencies in seconds, in milliseconds."""
+    if not latencies:
+        return {}
+    ordered = sorted(latencies)
+
+    def at(fraction):
+        return 1000 * ordered[min(len(ordered) - 1,
+                                  int(round(fraction * (len(ordered) - 1))))]
+    return {'p50_ms': at(0.5), 'p95_ms': at(0.95), 'samples': len(ordered)}
 
 
 class WriteCounter(object):
@@ -260,6 +293,8 @@ class Bench(object):
         self.rows = []
         self.failures = []
         self.peer = None
+        self.added_servers = []
+        self.api_errors = {}
 
     # Setup
 
@@ -476,7 +511,7 @@ class Bench(object):
 
     def add_free_servers(self, count):
         """Cable server engines without Ironic nodes into the emulator."""
-        known = set(self.eesvs) | set(self.eeios)
+        known = set(self.eesvs) | set(self.eeios) | set(self.added_servers)
         suffix = (1 << 24) - 1
         added = 0
         while added < count:
@@ -484,6 +519,7 @@ class Bench(object):
             suffix -= 1
             if eeid not in known:
                 self.state.add_device(inventory.make_eesv(eeid))
+                self.added_servers.append(eeid)
                 added += 1
 
     def composed(self, node, types):
@@ -578,8 +614,11 @@ class Bench(object):
 
     def peer_ready(self):
         """Valence's database current, and off the plugin's servers."""
-        held = [node.driver_info.get('eesv_id')
-                for node in objects.Node.list(self.context)]
+        held = {node.driver_info.get('eesv_id')
+                for node in objects.Node.list(self.context)}
+        if not set(self.added_servers) - held:
+            # The plugin's composes took every spare server engine.
+            self.add_free_servers(1)
         self.peer.set_foreign_nodes(held)
         self.peer.sync()
 
@@ -631,6 +670,232 @@ class Bench(object):
         self.check(detach, 'at most %d EEM requests' % DETACH_REQUESTS,
                    detach['plugin']['requests'] <= DETACH_REQUESTS)
 
+    # Parallel clients through Ironic's API
+
+    def api_rows(self):
+        """Composes and attach/detach cycles of parallel clients.
+
+        Ironic's own single-process ``ironic`` (the standalone stack's,
+        with its own SQLite database) on the same emulator, after every
+        other row has given its devices back; clients call its REST API
+        as ``baremetal`` would. Valence's composes run its driver in
+        threads (its API was a Flask app in front of the same code).
+        """
+        self.add_free_servers(max(CLIENTS))
+        started = time.monotonic()
+        options = standalone_stack.StackOptions(
+            workdir=os.path.join(self.workdir, 'stack'),
+            port=standalone_stack.free_port(), eem_address=self.server.url,
+            # NOTE(expether): the emulator here asks for no credentials;
+            # the pod manager registration needs some all the same.
+            eem_username='bench', eem_password='bench', enroll=False,
+            bmc=False, valence=False,
+            sync_power_state_interval=3600, start_timeout=300)
+        stack = standalone_stack.Stack(
+            options,
+            echo=lambda text: self.progress('Ironic stack: %s' % text))
+        stack.start()
+        try:
+            self.endpoint = stack.endpoint
+            api = stack.api()
+            api.call_driver_passthru('expether', 'sync', 'POST', {})
+            self.progress('Ironic (single process) started and synced in '
+                          '%.1f s' % (time.monotonic() - started))
+            for clients in CLIENTS:
+                self.parallel_rows(clients)
+        finally:
+            stack.stop()
+
+    def api_call(self, api, method, path, body, latencies, answers):
+        """One call, tried again on 409 as Ironic's clients do."""
+        for _try in range(LOCKED_TRIES):
+            started = time.perf_counter()
+            try:
+                result = api.request(method, path, json=body,
+                                     ok=(200, 201, 202))
+            except ironic_api.IronicAPIError as e:
+                answers[e.status or 'no answer'] += 1
+                if e.status != 409 and not self.api_errors.get(e.status):
+                    self.api_errors[e.status] = str(e)
+                    self.progress('first %s answer: %s' % (e.status, e))
+                if e.status == 409 and 'locked' in str(e).lower():
+                    time.sleep(LOCKED_WAIT)
+                    continue
+                return None
+            latencies.append(time.perf_counter() - started)
+            answers[200] += 1
+            return result
+        return None
+
+    def in_threads(self, clients, work):
+        """Run work(client) in parallel threads; the wall time."""
+        barrier = threading.Barrier(clients + 1)
+        errors = []
+
+        def run(client):
+            barrier.wait()
+            try:
+                work(client)
+            except Exception as e:
+                errors.append(e)
+        threads = [threading.Thread(target=run, args=(n,))
+                   for n in range(clients)]
+        for thread in threads:
+            thread.start()
+        barrier.wait()
+        started = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        return time.perf_counter() - started
+
+    def free_eeids(self, count):
+        found = []
+        for eeid in self.eeios:
+            eem = self.state.get_device(eeid)
+            if (eem['group_id'] == FREE_GROUP
+                    and eem['notification_status0'][0] == 'up'):
+                found.append(eeid)
+                if len(found) == count:
+                    return found
+        raise SystemExit('fewer than %d free devices left' % count)
+
+    def parallel_rows(self, clients):
+        # NOTE(expether): one round in --quick, where Ironic's start and
+        # these rows take most of the five minutes.
+        runs = 1 if self.args.quick else self.args.runs
+        compose_latencies, compose_answers, rates = [], collections.Counter(
+        ), []
+        cycle_latencies = {'attach': [], 'detach': []}
+        cycle_answers, cycle_rates = collections.Counter(), []
+        requests = []
+        path = '/v1/drivers/expether/vendor_passthru/compose'
+        for run in range(runs):
+            nodes = [None] * clients
+
+            def compose_one(client):
+                api = ironic_api.IronicAPI(self.endpoint, timeout=120)
+                nodes[client] = self.api_call(
+                    api, 'POST', path, {
+                        'name': 'api-%d-%d-%d' % (clients, run, client),
+                        'properties': {'pci_device': {'type': [
+                            COMPOSE_CYCLE[client % len(COMPOSE_CYCLE)]]}}},
+                    compose_latencies, compose_answers)
+            self.control.reset_counters()
+            wall = self.in_threads(clients, compose_one)
+            done = [node for node in nodes if node]
+            rates.append(len(done) / wall)
+            if done:
+                requests.append(sum(self.control.counters().values())
+                                / len(done))
+            if run == 0 and len(done) == clients:
+                eeids = self.free_eeids(clients)
+
+                def cycle(client):
+                    api = ironic_api.IronicAPI(self.endpoint, timeout=120)
+                    node_path = ('/v1/nodes/%s/vendor_passthru'
+                                 % nodes[client]['uuid'])
+                    body = {'resource_id': eeids[client]}
+                    for _n in range(CYCLES):
+                        for method in ('attach', 'detach'):
+                            self.api_call(api, 'POST', '%s?method=%s'
+                                          % (node_path, method), body,
+                                          cycle_latencies[method],
+                                          cycle_answers)
+                wall = self.in_threads(clients, cycle)
+                cycle_rates.append(2 * CYCLES * clients / wall)
+                if not self.free_in_eem(eeids):
+                    self.failures.append('%d servers, %d clients: a device '
+                                         'stayed attached after its '
+                                         'detach' % (self.servers, clients))
+            api = ironic_api.IronicAPI(self.endpoint, timeout=120)
+            for node in done:
+                self.api_call(api, 'POST', '/v1/nodes/%s/vendor_passthru'
+                              '?method=release' % node['uuid'], {}, [],
+                              collections.Counter())
+        plugin = {'clients': clients, 'runs': runs,
+                  'throughput': statistics.median(rates),
+                  'requests': statistics.median(requests)
+                  if requests else None,
+                  'answers': dict(compose_answers)}
+        plugin.update(percentiles(compose_latencies))
+        valence = self.valence_parallel(clients) if self.peer else None
+        self.parallel_row('parallel composes, clients: %d' % clients,
+                          clients, plugin, valence)
+        if cycle_rates:
+            plugin = {'clients': clients, 'runs': 1, 'cycles': CYCLES,
+                      'throughput': statistics.median(cycle_rates),
+                      'answers': dict(cycle_answers)}
+            for method in ('attach', 'detach'):
+                for key, value in percentiles(
+                        cycle_latencies[method]).items():
+                    plugin['%s_%s' % (method, key)] = value
+            self.parallel_row('parallel attach/detach, clients: %d'
+                              % clients, clients, plugin, None)
+
+    def valence_parallel(self, clients):
+        """Valence's composes from parallel threads, and what they did."""
+        self.peer_ready()
+        rates, latencies, servers, devices = [], [], [], []
+        runs = 1 if self.args.quick else self.args.runs
+        for run in range(runs):
+            nodes = [None] * clients
+
+            def compose_one(client):
+                started = time.perf_counter()
+                try:
+                    nodes[client] = self.peer.compose(
+                        'valence-api-%d-%d' % (run, client),
+                        [COMPOSE_CYCLE[client % len(COMPOSE_CYCLE)]])
+                except valence_peer.ValenceError:
+                    return
+                latencies.append(time.perf_counter() - started)
+            wall = self.in_threads(clients, compose_one)
+            done = [node for node in nodes if node]
+            rates.append(len(done) / wall)
+            indexes = {node['index'] for node in done}
+            groups = {self.state.get_device(index)['group_id']
+                      for index in indexes}
+            servers.append(len(indexes))
+            held = [eeid for eeid in self.eeios
+                    if self.state.get_device(eeid)['group_id'] in groups]
+            devices.append(len(held))
+            for node in done:
+                self.peer.release(node)
+            # NOTE(expether): Valence's release detaches what its database
+            # says a node holds; a device that two threads both attached
+            # stays in a group, and is freed here.
+            for eeid in held:
+                if self.state.get_device(eeid)['group_id'] in groups:
+                    self.state.delete_group(eeid)
+            self.peer.sync()
+        result = {'clients': clients, 'runs': runs,
+                  'throughput': statistics.median(rates),
+                  'servers': min(servers), 'devices': min(devices),
+                  'composes': clients}
+        result.update(percentiles(latencies))
+        return result
+
+    def parallel_row(self, operation, clients, plugin, valence):
+        entry = {'servers': self.servers, 'devices': self.devices,
+                 'operation': operation, 'clients': clients,
+                 'parallel': True, 'plugin': plugin, 'valence': valence}
+        self.rows.append(entry)
+        text = '%s: plugin %.1f/s, p50 %.0f ms, p95 %.0f ms, answers %s' % (
+            operation, plugin['throughput'],
+            plugin.get('p50_ms', plugin.get('attach_p50_ms', 0)),
+            plugin.get('p95_ms', plugin.get('attach_p95_ms', 0)),
+            plugin['answers'])
+        if valence:
+            text += ('; Valence %.1f/s, %d composes on %d server engines '
+                     'with %d devices' % (valence['throughput'],
+                                          valence['composes'],
+                                          valence['servers'],
+                                          valence['devices']))
+        self.progress('%d/%d %s' % (self.servers, self.devices, text))
+        return entry
+
     def check_compose(self, one, release, k):
         """Check the EEM requests and database writes of compose rows."""
         requests = COMPOSE_REQUESTS_PER_DEVICE * k + COMPOSE_REQUESTS_FIXED
@@ -655,6 +920,8 @@ class Bench(object):
             self.power_row()
             self.compose_rows()
             self.attach_rows()
+            if not self.args.no_api:
+                self.api_rows()
             self.row('cluster safety',
                      note='claims in the database (one conditional update '
                           'per device) and a lease per EEM: two conductors '
@@ -669,10 +936,10 @@ class Bench(object):
 
 # Output
 
-def _num(value, digits=0):
+def _num(value, digits=None):
     if value is None:
         return '-'
-    if digits:
+    if digits is not None:
         return '%.*f' % (digits, value)
     return '%g' % value
 
@@ -700,7 +967,8 @@ def markdown(rows):
         lines.append('| ' + ' | '.join(header) + ' |')
         lines.append('|' + '---|' * len(header))
         for row in rows:
-            if (row['servers'], row['devices']) != (servers, devices):
+            if ((row['servers'], row['devices']) != (servers, devices)
+                    or row.get('parallel')):
                 continue
             p = row['plugin'] or {}
             v = row['valence'] or {}
@@ -720,7 +988,47 @@ def markdown(rows):
                 _num(max(emulator) if emulator else None, 2),
                 notes)) + ' |')
         lines.append('')
+        lines.extend(parallel_table([
+            row for row in rows if row.get('parallel')
+            and (row['servers'], row['devices']) == (servers, devices)]))
     return '\n'.join(lines)
+
+
+def parallel_table(rows):
+    if not rows:
+        return []
+    header = ('parallel clients through Ironic\'s API', 'plugin ops/s',
+              'p50 ms', 'p95 ms', 'EEM requests per compose',
+              'answers (status: count)', 'Valence composes/s', 'p50 ms',
+              'p95 ms', 'what Valence\'s composes did')
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    for row in rows:
+        p = row['plugin']
+        v = row['valence'] or {}
+        if 'cycles' in p:
+            p50, p95 = ['attach %s, detach %s' % (
+                _num(p.get('attach_%s_ms' % q), 0),
+                _num(p.get('detach_%s_ms' % q), 0)) for q in ('p50', 'p95')]
+            outcome = 'not measured (Valence composes collide)'
+        else:
+            p50, p95 = _num(p.get('p50_ms'), 0), _num(p.get('p95_ms'), 0)
+            outcome = ('%d composes landed on %d server engine(s) holding '
+                       '%d device(s)' % (v['composes'], v['servers'],
+                                         v['devices'])) if v else '-'
+        lines.append('| ' + ' | '.join((
+            row['operation'], _num(p['throughput'], 1), p50, p95,
+            _num(p.get('requests'), 1),
+            ', '.join('%s: %s' % item for item in sorted(
+                p['answers'].items(), key=str)),
+            _num(v.get('throughput'), 1), _num(v.get('p50_ms'), 0),
+            _num(v.get('p95_ms'), 0), outcome)) + ' |')
+    lines.append('')
+    lines.append('Latencies are wall times seen by the client; an '
+                 'attach/detach row runs %d cycles per client on its own '
+                 'node; 409 NodeLocked answers are tried again (up to %d '
+                 'times) as Ironic\'s clients do.' % (CYCLES, LOCKED_TRIES))
+    lines.append('')
+    return lines
 
 
 def _series(rows, operation, side, field, scale=1.0):
@@ -738,6 +1046,8 @@ def plot(rows, directory):
         from matplotlib import pyplot
     except ImportError as e:
         return 'no plots: matplotlib is missing (%s)' % e
+    if not rows:
+        return 'no plots: no figures'
     written = []
     operations = ('discovery: steady', 'discovery: first', 'power reads',
                   'compose k=4', 'attach')
@@ -863,6 +1173,10 @@ def run_size(args, servers, devices, source):
         child = [sys.executable, os.path.abspath(__file__), '--size',
                  '%d:%d' % (servers, devices), '--runs', str(args.runs),
                  '--part', part.name]
+        if args.no_api:
+            child.append('--no-api')
+        if args.quick:
+            child.append('--quick')
         if args.database:
             child += ['--database', args.database]
         if source is not None:
@@ -895,6 +1209,9 @@ def main(argv=None):
                         help='where the table, JSON and plots go')
     parser.add_argument('--no-valence', action='store_true',
                         help='leave Valence out')
+    parser.add_argument('--no-api', action='store_true',
+                        help='leave out the parallel clients through '
+                             'Ironic\'s API (they start Ironic)')
     parser.add_argument('--valence-sdist', default=None,
                         help='a local %s sdist instead of downloading it'
                              % valence_peer.REQUIREMENT)

@@ -68,15 +68,16 @@ def download(workdir, sdist=None):
     if sdist is None:
         command = [sys.executable, '-m', 'pip', 'download', '--no-deps',
                    '--no-binary', ':all:', '--disable-pip-version-check',
-                   '--quiet', '-d', target, REQUIREMENT]
+                   '--timeout', '15', '--retries', '1', '--quiet', '-d',
+                   target, REQUIREMENT]
         # NOTE(expether): preparing the sdist's metadata needs pbr; the
         # environment has it (Ironic depends on it), so no isolated build
         # environment is downloaded unless it is missing.
         for extra in (['--no-build-isolation'], []):
             try:
-                done = subprocess.run(command[:3] + extra + command[3:],
+                done = subprocess.run(command[:4] + extra + command[4:],
                                       capture_output=True, text=True,
-                                      timeout=300)
+                                      timeout=120)
             except (OSError, subprocess.SubprocessError) as e:
                 raise PeerUnavailable('pip download %s: %s'
                                       % (REQUIREMENT, e))
@@ -84,7 +85,9 @@ def download(workdir, sdist=None):
             if done.returncode == 0 and found:
                 sdist = found[0]
                 break
-        else:
+            if 'metadata' not in done.stderr.lower():
+                break
+        if sdist is None:
             lines = (done.stderr or done.stdout).strip().splitlines()
             raise PeerUnavailable('pip download %s failed: %s' % (
                 REQUIREMENT, lines[-1] if lines else done.returncode))
