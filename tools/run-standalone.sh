@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/bootstrap-lib.sh
 
+clear_venv_redirect .venv
 if [ ! -x .venv/bin/ironic-expether-standalone ] || \
         [ setup.cfg -nt .venv/bin/ironic-expether-standalone ] || \
         [ requirements.txt -nt .venv/bin/ironic-expether-standalone ]; then
