@@ -131,7 +131,8 @@ from ironic import objects
 import sqlalchemy as sa
 import valence_peer
 
-from ironic_expether.drivers import utils as driver_utils
+from ironic_expether.eem_access import snapshot
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.emulator import control as emulator_control
 from ironic_expether.emulator import control_api as emulator_control_api
 from ironic_expether.emulator import inventory
@@ -143,7 +144,6 @@ from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models as pool_models
 from ironic_expether.pool.db import session as pool_session
 from ironic_expether.pool import discovery
-from ironic_expether.pool import snapshot
 from ironic_expether.standalone import ironic_api
 from ironic_expether.standalone import stack as standalone_stack
 
@@ -1229,7 +1229,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.WARNING)
     # NOTE(expether): every benchmarked compose takes a new server engine
     # still in its default group, and fabric warns about each one.
-    logging.getLogger('ironic_expether.drivers.fabric').setLevel(
+    logging.getLogger('ironic_expether.eem_access.fabric').setLevel(
         logging.ERROR)
     if args.part:
         run_size(args, sizes[0][0], sizes[0][1], args.valence_source)
