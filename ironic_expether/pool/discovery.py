@@ -473,7 +473,7 @@ class Reconciler(object):
         try:
             # NOTE(expether): the node's properties, traits and history
             # are written under its lock; no interface of its driver is
-            # called, so none is built (a third of a cold cycle's CPU).
+            # called, so none is built.
             with task_manager.acquire(
                     self.context, node.uuid, shared=False, retry=False,
                     purpose='expether discovery', load_driver=False) as task:
