@@ -26,6 +26,7 @@ import oslo_messaging as messaging
 from ironic_expether import eem
 from ironic_expether.pool import compose
 from ironic_expether.pool.db import api
+from ironic_expether.pool import podm as podm_api
 from ironic_expether.tests.unit.valence import fakes
 from ironic_expether.valence import passthru
 
@@ -205,7 +206,7 @@ class PassthruTestCase(mgr_utils.ServiceSetUpMixin, fakes.ComposeTestCase):
                                 podm_id=self.podm.uuid,
                                 properties={'pci_device': {'type': ['NIC']}})
         sv = fakes.eesv_id(1)
-        self.assertEqual({'uuid': compose.node_uuid_for(self.podm.uuid, sv),
+        self.assertEqual({'uuid': podm_api.node_uuid_for(self.podm.uuid, sv),
                           'name': 'node1', 'index': sv,
                           'resource_uri': 'devices/%s' % sv}, body)
         nodes = self.driver_call('nodes')['nodes']
