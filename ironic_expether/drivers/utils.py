@@ -72,6 +72,11 @@ BMC_ADDRESS_KEYS = (('redfish', 'redfish_address'),
 #: How many distinct EEM clients (endpoint and credentials) are kept.
 CLIENT_CACHE_SIZE = 128
 
+#: EEM errors that say nothing about the request itself: EEM is down, slow,
+#: failing or answering garbage. They become ``TemporaryFailure`` (503).
+TEMPORARY_ERRORS = (eem.EEMConnectionError, eem.EEMServerError,
+                    eem.EEMMalformedResponse)
+
 _CLIENT_CACHE = collections.OrderedDict()
 _CLIENT_CACHE_LOCK = threading.Lock()
 
@@ -307,9 +312,13 @@ def eem_errors(node, step, address=None, client=None, not_found=None):
     ``EEMBadRequest``                           ``InvalidParameterValue``
                                                 (400)
     ``EEMConflict``                             ``Conflict`` (409)
-    ``EEMAuthError``, ``EEMServerError``,       ``DriverOperationError``
-    ``EEMConnectionError``, ``EEMTimeout``,     (500)
-    ``EEMMalformedResponse``, other errors
+    ``EEMAuthError`` (401, 403)                 ``InvalidParameterValue``
+                                                (400): fix driver_info
+    ``EEMConnectionError``, ``EEMTimeout``,     ``TemporaryFailure`` (503):
+    ``EEMServerError`` (5xx), HTTP 429,         retry later
+    ``EEMMalformedResponse``
+    any other HTTP status, other errors         ``DriverOperationError``
+                                                (500)
     ==========================================  ===========================
 
     Every message names the EEM address (without credentials), the step
@@ -345,8 +354,13 @@ def eem_errors(node, step, address=None, client=None, not_found=None):
         if isinstance(e, eem.EEMConflict):
             raise exception.Conflict(msg) from e
         if isinstance(e, eem.EEMAuthError):
-            msg = '%s %s' % (msg, _('Check eem_username and eem_password '
-                                    'in driver_info.'))
+            raise exception.InvalidParameterValue(
+                '%s %s' % (msg, _('Check eem_username and eem_password in '
+                                  'driver_info.'))) from e
+        if isinstance(e, TEMPORARY_ERRORS) or (
+                isinstance(e, eem.EEMHTTPError) and e.status_code == 429):
+            raise exception.TemporaryFailure(
+                '%s %s' % (msg, _('Retry when EEM answers again.'))) from e
         raise exception.DriverOperationError(driver='expether',
                                              reason=msg) from e
 
@@ -383,7 +397,8 @@ def eem_power_state(node):
         ``states.ERROR`` when EEM reports no or an unknown power status.
     :raises: MissingParameterValue, InvalidParameterValue on bad
         driver_info, or when ``eesv_id`` names no engine or an IO engine.
-    :raises: DriverOperationError when EEM cannot be reached or fails.
+    :raises: TemporaryFailure when EEM cannot be reached or fails;
+        InvalidParameterValue when it refuses the credentials.
     """
     info = parse_driver_info(node)
     client = get_client(info)

@@ -208,7 +208,7 @@ class VendorTestCase(base.DriverTestCase):
         self.client.get_device.side_effect = eem.EEMTimeout('GET', 'x', 3)
         with task_manager.acquire(self.context, self.node.uuid,
                                   shared=True) as task:
-            exc = self.assertRaises(exception.DriverOperationError,
+            exc = self.assertRaises(exception.TemporaryFailure,
                                     task.driver.vendor.devices, task,
                                     http_method='GET')
         self.assertIn(base.EEM_ADDRESS, str(exc))
