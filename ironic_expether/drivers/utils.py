@@ -79,6 +79,8 @@ TEMPORARY_ERRORS = (eem.EEMConnectionError, eem.EEMServerError,
 
 _CLIENT_CACHE = collections.OrderedDict()
 _CLIENT_CACHE_LOCK = threading.Lock()
+#: EEM addresses already warned about (plain HTTP, TLS not verified).
+_WARNED = set()
 
 
 def _node_id(node):
@@ -217,6 +219,30 @@ def _cache_key(info):
             expether.request_retries, expether.retry_interval)
 
 
+def _warn_once_if_insecure(info):
+    """Warn once per EEM address about plain HTTP or unverified TLS.
+
+    Called with the client cache lock held.
+    """
+    address = safe_address(info['address']).rstrip('/')
+    if address.startswith('http:'):
+        key, text = ('http', address), (
+            'EEM %(eem)s is reached over plain HTTP: its password and every '
+            'answer cross the network unencrypted. Use https:// when EEM '
+            'offers it.')
+    elif info.get('verify', True) is False:
+        key, text = ('noverify', address), (
+            'The TLS certificate of EEM %(eem)s is not verified '
+            '(eem_verify_ca or [expether]verify_ca is False): anyone on the '
+            'path can read its password. Give a CA bundle instead.')
+    else:
+        return
+    if key in _WARNED:
+        return
+    _WARNED.add(key)
+    LOG.warning(text, {'eem': address})
+
+
 def get_client(node_or_info):
     """Return a cached EEM client for a node or for parsed driver_info.
 
@@ -242,6 +268,7 @@ def get_client(node_or_info):
         if client is not None:
             _CLIENT_CACHE.move_to_end(key)
             return client
+        _warn_once_if_insecure(info)
         expether = conf.CONF.expether
         client = eem.EEMClient(info['address'],
                                username=info.get('username'),
@@ -260,9 +287,13 @@ def get_client(node_or_info):
 
 
 def clear_client_cache():
-    """Forget every cached EEM client (for tests and reconfiguration)."""
+    """Forget every cached EEM client (for tests and reconfiguration).
+
+    The warnings about plain HTTP and unverified TLS are given again.
+    """
     with _CLIENT_CACHE_LOCK:
         _CLIENT_CACHE.clear()
+        _WARNED.clear()
 
 
 def safe_address(address):
@@ -314,6 +345,8 @@ def eem_errors(node, step, address=None, client=None, not_found=None):
     ``EEMConflict``                             ``Conflict`` (409)
     ``EEMAuthError`` (401, 403)                 ``InvalidParameterValue``
                                                 (400): fix driver_info
+    ``EEMTLSError`` (certificate does not       ``InvalidParameterValue``
+    verify)                                     (400): fix eem_verify_ca
     ``EEMConnectionError``, ``EEMTimeout``,     ``TemporaryFailure`` (503):
     ``EEMServerError`` (5xx), HTTP 429,         retry later
     ``EEMMalformedResponse``
@@ -353,6 +386,12 @@ def eem_errors(node, step, address=None, client=None, not_found=None):
             raise exception.InvalidParameterValue(msg) from e
         if isinstance(e, eem.EEMConflict):
             raise exception.Conflict(msg) from e
+        if isinstance(e, eem.EEMTLSError):
+            raise exception.InvalidParameterValue(
+                '%s %s' % (msg, _('Check eem_verify_ca in driver_info (or '
+                                  '[expether]verify_ca): it must name the '
+                                  'CA bundle that signed the certificate '
+                                  'of EEM.'))) from e
         if isinstance(e, eem.EEMAuthError):
             raise exception.InvalidParameterValue(
                 '%s %s' % (msg, _('Check eem_username and eem_password in '

@@ -199,6 +199,43 @@ class GetClientTestCase(db_base.DbTestCase):
                 utils.get_client({'address': 'https://e%d/eem' % n})
             self.assertEqual(2, len(utils._CLIENT_CACHE))
 
+    @mock.patch.object(utils.LOG, 'warning', autospec=True)
+    def test_plain_http_warned_once_per_eem(self, mock_warning):
+        http = 'http://eem.example.com:30500/eem'
+        for password in ('pw-ONE-1', 'pw-TWO-2', 'pw-THREE-3'):
+            # Each password builds a new client; one warning per EEM.
+            utils.get_client({'address': http, 'username': 'u',
+                              'password': password})
+            utils.get_client({'address': http + '/', 'username': 'u',
+                              'password': password})
+        utils.get_client({'address': 'http://other.example.com/eem'})
+        utils.get_client({'address': base.EEM_ADDRESS})
+        self.assertEqual(2, mock_warning.call_count)
+        texts = [c[0][0] % c[0][1] for c in mock_warning.call_args_list]
+        self.assertIn('EEM http://eem.example.com:30500/eem is reached '
+                      'over plain HTTP', texts[0])
+        self.assertIn('http://other.example.com/eem', texts[1])
+        for text in texts:
+            for password in ('pw-ONE-1', 'pw-TWO-2', 'pw-THREE-3'):
+                self.assertNotIn(password, text)
+
+    @mock.patch.object(utils.LOG, 'warning', autospec=True)
+    def test_unverified_tls_warned_once(self, mock_warning):
+        self.node.driver_info = dict(base.INFO, eem_verify_ca=False)
+        for _ in range(3):
+            utils.get_client(self.node)
+        utils.get_client({'address': base.EEM_ADDRESS, 'verify': False,
+                          'username': 'x'})
+        self.assertEqual(1, mock_warning.call_count)
+        self.assertIn('not verified', mock_warning.call_args[0][0])
+
+    @mock.patch.object(utils.LOG, 'warning', autospec=True)
+    def test_verified_https_not_warned(self, mock_warning):
+        utils.get_client(self.node)
+        self.node.driver_info = dict(base.INFO, eem_verify_ca=__file__)
+        utils.get_client(self.node)
+        mock_warning.assert_not_called()
+
     def test_thread_safe(self):
         results = []
 
@@ -293,6 +330,15 @@ class EEMErrorsTestCase(db_base.DbTestCase):
                                 eem.EEMAuthError('GET', 'p', 401))
         self.assertIn('eem_password', str(exc))
         self.assertIn('driver_info', str(exc))
+
+    def test_tls_error_asks_for_verify_ca(self):
+        exc = self.assertRaises(
+            exception.InvalidParameterValue, self._raise,
+            eem.EEMTLSError('GET', 'api_version', 'TLS certificate does '
+                            'not verify: self-signed certificate'))
+        self.assertIn('eem_verify_ca', str(exc))
+        self.assertIn('self-signed certificate', str(exc))
+        self.assertEqual(400, exc.code)
 
     def test_malformed_answer_names_eem_step_and_reason(self):
         exc = self.assertRaises(
