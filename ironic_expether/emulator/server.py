@@ -47,6 +47,7 @@ TLS_HANDSHAKE_TIMEOUT = 10.0
 IDLE_TIMEOUT = 120.0
 POLL_INTERVAL = 0.05
 
+
 def _without_first_id(body):
     """An EEM answer whose first device has lost its ``id``."""
     try:
