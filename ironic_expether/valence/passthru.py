@@ -52,9 +52,8 @@ from oslo_log import log
 from oslo_utils import excutils
 
 from ironic_expether import conf
-from ironic_expether.drivers import steps
-from ironic_expether.drivers import utils as driver_utils
 from ironic_expether import eem
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.pool import claims
 from ironic_expether.pool import compose
 from ironic_expether.pool.db import api as db_api
@@ -184,7 +183,7 @@ def bmc_driver_info(driver_info):
     return result
 
 
-class ValencePassthruMixin(steps.DeviceStepsMixin):
+class ValencePassthruMixin(object):
     """Valence's API as passthru methods (base of the vendor interface)."""
 
     def driver_validate(self, method, **kwargs):
