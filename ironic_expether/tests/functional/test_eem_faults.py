@@ -29,8 +29,10 @@ management) or the Valence facade, clears the fault and checks:
 After the table, one discovery cycle runs and nothing is lost: every IO
 engine is free or in the group of a server an Ironic node holds, the pool
 agrees with EEM device by device, nothing stays ``claimed``, no node the
-table tried to compose is left, the pod manager is online again, power
-reads of a node without BMC recover by themselves, and no log, answer,
+table tried to compose is left, and the pod manager is online again. Power
+reads of a node without BMC then fail until Ironic puts it in maintenance
+with the fault ``power failure``, and recover by themselves once EEM
+answers. Last, no log, answer,
 ``last_error`` or node history holds the test passwords.
 
 By default a representative subset of the rows runs (about two minutes on
@@ -42,13 +44,16 @@ import collections
 import concurrent.futures
 import json
 import os
+import tempfile
 import time
 import urllib.parse
 
 import requests
 
+from ironic_expether import emulator
 from ironic_expether.emulator import control
 from ironic_expether.tests.functional import base
+from ironic_expether.tests.functional import emulator_fixture
 
 DRIVER = 'expether'
 FULL_ENV = 'EXPETHER_FULL_FAULT_TABLE'
@@ -130,6 +135,7 @@ class EEMFaultsTestCase(base.StackTestCase):
                      'power_state_cache_ttl': 1},
         'ironic_options': {
             'conductor': {'power_failure_recovery_interval': 5,
+                          'power_state_sync_max_retries': 1,
                           'force_power_state_during_sync': False},
         },
     }
@@ -360,7 +366,11 @@ class EEMFaultsTestCase(base.StackTestCase):
         indicators = self.ironic('GET', path, ok=200).json()['indicators']
         self.indicator = '%s/%s' % (path, indicators[0]['name'])
         self.spare_eesv = self._add_spare_server()
+        # A node without BMC, out of enroll: Ironic's power sync reads its
+        # power state from EEM.
         no_bmc = self.create_node(self.server(1), bmc=False)['uuid']
+        self.baremetal('node', 'manage', '--wait', '60', no_bmc,
+                       json_output=False)
 
         problems = []
         timings = []
@@ -471,18 +481,28 @@ class EEMFaultsTestCase(base.StackTestCase):
             problems.append('the pod manager is not back online: %s'
                             % self.podm_uuid())
 
-        def power_read():
+        def node_state():
             node = self.node(no_bmc)
-            return (node['power_state'] in ('power on', 'power off')
-                    and not node['maintenance'])
+            return node['power_state'], node['maintenance'], node['fault']
 
-        if not base.stack_mod.wait_for(power_read, 40):
-            node = self.node(no_bmc)
-            problems.append('node %s without BMC did not recover: power %s, '
-                            'maintenance %s (%s)'
-                            % (no_bmc, node['power_state'],
-                               node['maintenance'],
-                               node['maintenance_reason']))
+        # Ironic's power sync: failed reads, then maintenance with the
+        # fault "power failure", then recovery without an operator.
+        self.control.set_faults(MODES['5xx'][0])
+        faulted = base.stack_mod.wait_for(
+            lambda: node_state()[1:] == (True, 'power failure'), 40)
+        self.control.clear_faults()
+        if not faulted:
+            problems.append('node %s without BMC: no maintenance with fault '
+                            '"power failure" while EEM failed: %s'
+                            % (no_bmc, node_state()))
+
+        def recovered():
+            power, maintenance, _fault = node_state()
+            return power in ('power on', 'power off') and not maintenance
+
+        if not base.stack_mod.wait_for(recovered, 40):
+            problems.append('node %s without BMC did not recover: %s'
+                            % (no_bmc, node_state()))
         return problems
 
     def check_no_secrets(self):
@@ -507,4 +527,43 @@ class EEMFaultsTestCase(base.StackTestCase):
             for secret in secrets:
                 if secret and secret in text:
                     problems.append('a test password in %s' % where)
+        # The stack's EEM is plain http://: one warning, not one per
+        # request.
+        warned = texts['log ironic.log'].count(
+            'EEM %s is reached over plain HTTP' % self.eem_address.rstrip('/'))
+        if warned != 1:
+            problems.append('%d warnings about plain HTTP to %s in '
+                            'ironic.log, expected 1' % (warned,
+                                                        self.eem_address))
         return problems
+
+    def test_tls_verification(self):
+        """An EEM over TLS: on by default, a CA bundle path honoured."""
+        directory = tempfile.mkdtemp(dir=self.workdir)
+        cert, key = emulator_fixture.write_self_signed_cert(directory)
+        inventory = emulator.generate_inventory(1, 1, seed=11)
+        server = emulator.EmulatorServer(emulator.EEMState(inventory),
+                                         tls_cert=cert, tls_key=key)
+        server.start()
+        self.addCleanup(server.stop)
+        eesv = [d for d in inventory if d['status'] == 'eesv'][0]
+        node = self.create_node(eesv, bmc=False, eem_address=server.url,
+                                eem_username=None, eem_password=None)
+        path = '/v1/nodes/%s/management/indicators' % node['uuid']
+        indicator = '%s/%s' % (path, self.ironic('GET', path, ok=200).json()[
+            'indicators'][0]['name'])
+
+        # Verification is on by default: the self-signed certificate is
+        # refused, with one line that says what to fix.
+        response = self.ironic('GET', indicator)
+        self.assertEqual(400, response.status_code, response.text)
+        self.assertIn('TLS certificate does not verify', response.text)
+        self.assertIn('eem_verify_ca', response.text)
+        self.assertNotIn('HTTPSConnectionPool', response.text)
+
+        # The CA bundle given in eem_verify_ca is honoured.
+        self.baremetal('node', 'set', node['uuid'], '--driver-info',
+                       'eem_verify_ca=%s' % cert, json_output=False)
+        response = self.ironic('GET', indicator)
+        self.assertEqual(200, response.status_code, response.text)
+        self.assertIn(response.json()['state'], ('on', 'off'))
