@@ -66,6 +66,7 @@ APART = {
     'valence_api': (('ironic_expether.valence.facade',
                      'ironic_expether.valence.ironic_client',
                      'ironic_expether.valence.errors',
+                     'ironic_expether.valence.auth',
                      'ironic_expether.valence.opts',
                      'ironic_expether.cmd.valence_api'), ()),
     'standalone': (('ironic_expether.standalone',
