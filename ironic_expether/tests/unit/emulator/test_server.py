@@ -278,6 +278,42 @@ class FaultOverHTTPTestCase(ServerTestCase):
         self.assertEqual('40400',
                          self.call('GET', '/devices/0x1').json()['code'])
 
+    def test_every_second_request_over_http(self):
+        self.ctl.add_fault('error', status=502, every=2,
+                           path='/eem/devices/detail')
+        statuses = [self.call('GET', '/devices/detail').status_code
+                    for _ in range(4)]
+        self.assertEqual([200, 502, 200, 502], statuses)
+
+    def test_wrong_shapes(self):
+        self.ctl.add_fault('malformed', body='no-devices', count=1)
+        self.assertNotIn('devices', self.call('GET', '/devices').json())
+        self.ctl.add_fault('malformed', body='devices-not-list', count=1)
+        self.assertIsInstance(
+            self.call('GET', '/devices/detail').json()['devices'], dict)
+        self.ctl.add_fault('malformed', body='device-without-id', count=2)
+        devices = self.call('GET', '/devices/detail').json()['devices']
+        self.assertNotIn('id', devices[0])
+        self.assertIn('id', devices[1])
+        one = self.call('GET', '/devices/' + self.io).json()['device']
+        self.assertNotIn('id', one)
+        self.assertEqual(self.io, self.call(
+            'GET', '/devices/' + self.io).json()['device']['id'])
+
+    def test_credentials_change(self):
+        self.ctl.set_credentials('admin', 'new-password')
+        answer = self.call('GET', '/api_version')
+        self.assertEqual(401, answer.status_code)
+        self.assertEqual(200, self.call(
+            'GET', '/api_version',
+            auth=('admin', 'new-password')).status_code)
+        self.assertRaises(control.EmulatorControlError, self.ctl.faults)
+        ctl = control.EmulatorControl(self.server.url, username='admin',
+                                      password='new-password')
+        self.addCleanup(ctl.close)
+        ctl.set_credentials(None, None)
+        self.assertEqual(200, self.call('GET', '/api_version').status_code)
+
     def test_set_list_clear_faults(self):
         rules = self.ctl.set_faults([{'kind': 'latency', 'seconds': 0.1},
                                      {'kind': 'error', 'rate': 0.5,
