@@ -153,7 +153,8 @@ class CLITest(base.StackTestCase):
         self.assertEqual(1, debug.stderr.count(
             'REQ: curl -g -i -X POST %s/v1/drivers/expether/vendor_passthru'
             '/compose' % self.endpoint), debug.stderr[-3000:])
-        names = [n['Name'] for n in self.baremetal('node', 'list').data]
+        names = [n.get('Name', n.get('name'))
+                 for n in self.baremetal('node', 'list').data]
         self.assertNotIn('cli-too-many', names)
 
     def test_attach_detach_and_errors(self):
