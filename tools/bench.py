@@ -144,6 +144,7 @@ from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models as pool_models
 from ironic_expether.pool.db import session as pool_session
 from ironic_expether.pool import discovery
+from ironic_expether.pool import podm as podm_api
 from ironic_expether.standalone import ironic_api
 from ironic_expether.standalone import stack as standalone_stack
 
@@ -335,7 +336,7 @@ class Bench(object):
         for eesv in self.eesvs:
             node = objects.Node(
                 self.context, driver='expether',
-                uuid=compose.node_uuid_for(self.podm.uuid, eesv),
+                uuid=podm_api.node_uuid_for(self.podm.uuid, eesv),
                 driver_info={'eem_address': self.server.url,
                              'eesv_id': eesv},
                 provision_state=states.AVAILABLE,
