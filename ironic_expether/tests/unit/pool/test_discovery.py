@@ -40,6 +40,7 @@ from ironic_expether.pool.db import models
 from ironic_expether.pool.db import session
 from ironic_expether.pool import discovery
 from ironic_expether.pool import podm as podm_api
+from ironic_expether.pool import reconcile
 from ironic_expether.tests.unit.pool import base
 
 GPU = inventory.PCI_CATALOGUE['GPU'][1][0]
@@ -278,13 +279,13 @@ class DevicesTestCase(DiscoveryTestCase):
         device = self.device(IO[0])
         expected = db_api.device_values_from_eem(eem.Device.from_json(card))
         self.assertEqual(
-            {k: expected[k] for k in discovery._DESCRIPTIVE},
-            {k: getattr(device, k) for k in discovery._DESCRIPTIVE})
+            {k: expected[k] for k in reconcile.DESCRIPTIVE},
+            {k: getattr(device, k) for k in reconcile.DESCRIPTIVE})
         self.assertEqual(models.DEVICE_FREE, device.state)
         self.assertEqual('GPU', self.device(IO[1]).type)
 
     def test_descriptive_tuple_is_device_values_from_eem(self):
-        descriptive = discovery._Descriptive()
+        descriptive = reconcile.Descriptive()
         docs = [eeio(IO[0]), eeio(IO[1], card=SSD), eeio(IO[2], group_id=7),
                 {'id': IO[3], 'status': 'eeio'},
                 dict(eeio(IO[4]), pcie_vendor_id='0xffff')]
@@ -292,7 +293,7 @@ class DevicesTestCase(DiscoveryTestCase):
             dev = eem.Device.from_json(doc)
             values = db_api.device_values_from_eem(dev)
             self.assertEqual(
-                tuple(values[k] for k in discovery._DESCRIPTIVE),
+                tuple(values[k] for k in reconcile.DESCRIPTIVE),
                 descriptive(dev))
 
     def test_group_change_sets_owner_and_node_view(self):
