@@ -213,8 +213,15 @@ def _register_error(url, error):
     """Turn an EEM error of the registration check into an Ironic one."""
     where = driver_utils.safe_address(url)
     if isinstance(error, eem.EEMAuthError):
-        return exception.NotAuthorized(
+        # NOTE(expether): not NotAuthorized (401): that would tell the
+        # caller that its own token to Ironic was refused.
+        return exception.InvalidParameterValue(
             _('authentication: EEM %s refused the credentials') % where)
+    if isinstance(error, eem.EEMTLSError):
+        return exception.InvalidParameterValue(
+            _('verify: EEM %(eem)s cannot be trusted: %(err)s; give the CA '
+              'bundle that signed its certificate') %
+            {'eem': where, 'err': error.reason})
     if isinstance(error, eem.EEMNotFound):
         return exception.InvalidParameterValue(
             _('url: %s does not answer api_version; is it the EEM REST '
@@ -239,8 +246,9 @@ def register(name, url, username=None, password=None, verify=True):
         bundle path.
     :returns: the new pod manager record (``online``).
     :raises: InvalidParameterValue naming url for a URL that is not EEM's.
-    :raises: NotAuthorized (EEM refused the credentials),
-        TemporaryFailure (EEM unreachable or failing).
+    :raises: InvalidParameterValue when EEM refused the credentials or
+        its TLS certificate does not verify; TemporaryFailure (EEM
+        unreachable or failing).
     :raises: Conflict if the name or the URL is taken.
     """
     try:

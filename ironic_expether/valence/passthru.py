@@ -49,6 +49,7 @@ from ironic.conductor import verify
 from ironic.drivers import base
 from ironic import objects
 from oslo_log import log
+from oslo_utils import excutils
 
 from ironic_expether import eem
 from ironic_expether.eem_access import utils as driver_utils
@@ -198,9 +199,9 @@ class ValencePassthruMixin(object):
         :param kwargs: the body (see the schemas).
         :returns: ``{"pod_managers": [...]}``, one pod manager, or
             ``{"code": "", "detail": "DELETED"}``.
-        :raises: NotFound, Conflict, InvalidParameterValue, NotAuthorized
-            (EEM refused the credentials), TemporaryFailure (EEM
-            unreachable).
+        :raises: NotFound, Conflict, InvalidParameterValue (also when EEM
+            refused the credentials or its TLS certificate does not
+            verify), TemporaryFailure (EEM unreachable).
         """
         http_method = (http_method or 'GET').upper()
         if http_method == 'GET':
@@ -454,33 +455,66 @@ class ValencePassthruMixin(object):
             ``expether``).
         :returns: Valence's node body, with ``managed_by: "ironic"``.
         :raises: InvalidParameterValue naming driver_info if the node
-            cannot be verified with these details (the node stays in
-            enroll, the details are kept so a corrected call can retry).
+            cannot be verified with these details (a node in enroll) or
+            its power state cannot be read with them (a node in another
+            state); the node is left as it was: driver_info, port and
+            last_error are restored.
         :raises: MACAlreadyExists (409) if another node has that MAC.
         """
         node = task.node
-        driver_info = dict(node.driver_info or {})
+        old_info = dict(node.driver_info or {})
+        old_error = node.last_error
+        driver_info = dict(old_info)
         driver_info.update(bmc_driver_info(kwargs['driver_info']))
         node.driver_info = driver_info
         node.save()
-        mac = kwargs.get('mac')
-        if mac:
-            self._ensure_port(task, mac.lower().replace('-', ':'))
-        if node.provision_state == states.ENROLL:
-            task.process_event('manage')
-            verify.do_node_verify(task)
-            if node.provision_state != states.MANAGEABLE:
-                raise exception.InvalidParameterValue(
-                    _('driver_info: node %(node)s could not be verified '
-                      'with these BMC details; it stays in enroll: '
-                      '%(err)s') % {'node': node.uuid,
-                                    'err': node.last_error})
+        port = None
+        try:
+            mac = kwargs.get('mac')
+            if mac:
+                port = self._ensure_port(task, mac.lower().replace('-', ':'))
+            if node.provision_state == states.ENROLL:
+                task.process_event('manage')
+                verify.do_node_verify(task)
+                if node.provision_state != states.MANAGEABLE:
+                    raise exception.InvalidParameterValue(
+                        _('driver_info: node %(node)s could not be verified '
+                          'with these BMC details; it stays in enroll and '
+                          'keeps its former driver_info: %(err)s') %
+                        {'node': node.uuid, 'err': node.last_error})
+            else:
+                self._check_power(task)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                node.driver_info = old_info
+                node.last_error = old_error
+                node.save()
+                if port is not None:
+                    port.destroy()
         return views.node(node, _podm_of(node, {}))
 
     @staticmethod
+    def _check_power(task):
+        """Read the power state with new BMC details, or refuse them."""
+        try:
+            task.driver.power.validate(task)
+            task.driver.power.get_power_state(task)
+        except exception.IronicException as e:
+            raise exception.InvalidParameterValue(
+                _('driver_info: the power state of node %(node)s cannot be '
+                  'read with these BMC details; its driver_info is left as '
+                  'it was: %(err)s') % {'node': task.node.uuid, 'err': e})
+
+    @staticmethod
     def _ensure_port(task, mac):
+        """Give the node a port with this MAC.
+
+        :returns: the port created, or None when the node had one.
+        """
         for port in objects.Port.list_by_node_id(task.context, task.node.id):
             if port.address and port.address.lower() == mac.lower():
-                return
-        objects.Port(task.context, node_id=task.node.id,
-                     address=mac.lower()).create()
+                return None
+        port = objects.Port(task.context, node_id=task.node.id,
+                            address=mac.lower())
+        port.create()
+        return port

@@ -147,7 +147,7 @@ class ConnectTestCase(FabricTestCase):
         self.client.list_devices.return_value = []
         self.client.set_group.side_effect = eem.EEMServerError(
             'PUT', 'devices/x/group_id', 500)
-        exc = self.assertRaises(exception.DriverOperationError,
+        exc = self.assertRaises(exception.TemporaryFailure,
                                 fabric.connect, self.client, base.EESV_ID,
                                 base.EEIO_ID)
         self.assertIn('attaching device %s' % base.EEIO_ID, str(exc))

@@ -74,7 +74,7 @@ class ComposeTestCase(fakes.ComposeTestCase):
         self.add_pool_devices(self.podm, [(1, 'GPU'), (2, 'SSD')])
         # 1st PUT: the server gets a group; 2nd: first device; 3rd fails.
         self.fabric.fail_set_group_at = 3
-        self.assertRaises(exception.DriverOperationError, compose.compose,
+        self.assertRaises(exception.TemporaryFailure, compose.compose,
                           self.context, 'node1', podm_uuid=self.podm.uuid,
                           types=['GPU', 'SSD'])
         for eeid, (state, holder) in self._pool_state().items():
