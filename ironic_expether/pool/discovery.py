@@ -137,10 +137,15 @@ class Reconciler(object):
         :class:`ironic_expether.eem.Device`).
     :param node_rows: the expether nodes as :func:`read_nodes` gives
         them, read in this cycle; None to read them here.
+    :param eem_read_at: when EEM was asked for ``eem_devices``: pool
+        records changed since then are not overwritten with that older
+        view. None when unknown.
     """
 
-    def __init__(self, context, podm, client, eem_devices, node_rows=None):
+    def __init__(self, context, podm, client, eem_devices, node_rows=None,
+                 eem_read_at=None):
         self.context = context
+        self.eem_read_at = eem_read_at
         self.podm = podm
         self.client = client
         self.eem_devices = eem_devices
@@ -184,7 +189,8 @@ class Reconciler(object):
             records, eeios, group_owner, node_groups, existing,
             timeutils.utcnow(),
             datetime.timedelta(seconds=CONF.expether.claim_timeout),
-            self.counts, podm_uuid=self.podm.uuid)
+            self.counts, podm_uuid=self.podm.uuid,
+            eem_read_at=self.eem_read_at)
         return nodes, eesvs, records, views, creates, updates, orphans
 
     # Writing
@@ -301,6 +307,9 @@ def sync_pod_manager(context, podm, use_lease=False, node_rows=None):
                   podm.uuid)
         return dict(result, status=SKIPPED)
     client = podm_api.client_for(podm)
+    # NOTE(expether): attaches and detaches go on while EEM answers; a
+    # record they change after this instant is newer than EEM's answer.
+    eem_read_at = timeutils.utcnow()
     try:
         with _gc_paused():
             eem_devices = client.list_devices()
@@ -313,7 +322,8 @@ def sync_pod_manager(context, podm, use_lease=False, node_rows=None):
     _set_status(podm, models.POD_MANAGER_ONLINE)
     try:
         counts = Reconciler(context, podm, client, eem_devices,
-                            node_rows=node_rows).run()
+                            node_rows=node_rows,
+                            eem_read_at=eem_read_at).run()
     except exception.IronicException as e:
         LOG.error('Discovery of pod manager %(podm)s failed: %(err)s',
                   {'podm': podm.uuid, 'err': e})

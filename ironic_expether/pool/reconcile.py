@@ -41,7 +41,7 @@ DESCRIPTIVE = ('type', 'vendor_name', 'device_name', 'pci_vendor_id',
 #: Columns of the pool's devices discovery compares (read as plain rows,
 #: not ORM objects: 10,000 of those cost a third of a second).
 DEVICE_COLUMNS = ('uuid', 'eeid', 'state', 'node_uuid', 'purpose',
-                  'claimed_at') + DESCRIPTIVE
+                  'claimed_at', 'updated_at') + DESCRIPTIVE
 #: Where the descriptive columns start in a row of ``DEVICE_COLUMNS``.
 FIRST_DESCRIPTIVE = DEVICE_COLUMNS.index(DESCRIPTIVE[0])
 #: Provision states of a node with no deployment in place or under way and
@@ -234,8 +234,28 @@ def count_transition(counts, record, state, podm_uuid):
                                      'old': record.state, 'new': state})
 
 
+def changed_since(record, eem_read_at):
+    """Whether a record changed after EEM's answer was asked for.
+
+    EEM's answer is then older than the record (an attach or a detach
+    finished in between), so the cycle must not write it over the record;
+    the next cycle looks at it again. NOTE(expether): MariaDB/MySQL keep
+    whole seconds, so there a change in the same second as the EEM
+    request is not seen as newer; the conditional update (on the record's
+    ``updated_at`` as read) still protects every change made after the
+    pool was read.
+
+    :param record: a pool row with ``updated_at``.
+    :param eem_read_at: when the cycle asked EEM, or None (unknown: no
+        record is skipped).
+    """
+    if eem_read_at is None or record.updated_at is None:
+        return False
+    return record.updated_at >= eem_read_at
+
+
 def plan_devices(records, eeios, group_owner, node_groups, existing, now,
-                 claim_timeout, counts, podm_uuid=None):
+                 claim_timeout, counts, podm_uuid=None, eem_read_at=None):
     """Decide what to write; nothing is written here.
 
     :param records: the pool's devices as rows of :data:`DEVICE_COLUMNS`.
@@ -248,6 +268,9 @@ def plan_devices(records, eeios, group_owner, node_groups, existing, now,
         ``timedelta``).
     :param counts: a Counter to count the changes in.
     :param podm_uuid: the pod manager's uuid, for the log.
+    :param eem_read_at: when EEM's answer was asked for; records changed
+        since then are left alone (:func:`changed_since`), and every
+        update is conditional on the record's ``updated_at`` as read.
     :returns: ``(views, creates, updates, orphans)``: the devices as
         they will be (a dict of EE id to :class:`View`, only for those
         that change or are new), values for ``create_devices``,
@@ -266,6 +289,11 @@ def plan_devices(records, eeios, group_owner, node_groups, existing, now,
                 and record.claimed_at is not None
                 and now - record.claimed_at < claim_timeout):
             continue  # a move is in flight
+        if changed_since(record, eem_read_at):
+            LOG.debug('Pool device %(dev)s (%(eeid)s) changed after EEM was '
+                      'read; left for the next cycle',
+                      {'dev': record.uuid, 'eeid': eeid})
+            continue
         changes = {}
         if eeio is not None:
             values = descriptive(eeio)
@@ -286,7 +314,8 @@ def plan_devices(records, eeios, group_owner, node_groups, existing, now,
         if changes:
             updates.append((record.uuid, changes,
                             {'state': record.state,
-                             'node_uuid': record.node_uuid}))
+                             'node_uuid': record.node_uuid,
+                             'updated_at': record.updated_at}))
             views[eeid] = view(record, **{
                 k: v for k, v in changes.items() if k in View._fields})
     for eeid, eeio in eeios.items():

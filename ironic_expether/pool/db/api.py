@@ -700,7 +700,8 @@ def update_devices(updates):
     and an item whose device no longer matches is skipped.
 
     :param updates: iterable of ``(device_uuid, values)`` or
-        ``(device_uuid, values, expected)``.
+        ``(device_uuid, values, expected)``; ``expected`` may name
+        ``updated_at`` too (the record as it was read).
     :returns: the list of uuids of the devices changed.
     :raises: InvalidParameterValue for unknown fields or bad values.
     """
@@ -709,7 +710,7 @@ def update_devices(updates):
     for item in updates:
         device_uuid, values = item[0], item[1]
         expected = item[2] if len(item) > 2 else {}
-        _check_fields(expected, _DEVICE_FIELDS, 'device')
+        _check_fields(expected, _DEVICE_FIELDS | {'updated_at'}, 'device')
         values = _device_values(values, _DEVICE_UPDATABLE)
         query = sa.update(dev).where(dev.uuid == device_uuid)
         for field, value in expected.items():

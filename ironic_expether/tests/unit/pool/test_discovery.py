@@ -491,6 +491,83 @@ class ClaimsTestCase(DiscoveryTestCase):
             self.sync()
         self.assertEqual(models.DEVICE_CLAIMED, self.device(IO[0]).state)
 
+    def test_attach_after_eem_read_not_overwritten(self):
+        # Issue 9: EEM answered (device free), then an attach finished
+        # (pool: allocated to the node), then discovery read the pool: the
+        # older EEM view must not free the device.
+        node = self.create_node(EESV1)
+        self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[0]))
+        self.sync()
+        self.assertEqual(models.DEVICE_FREE, self.device(IO[0]).state)
+        real_records = discovery.Reconciler._records
+
+        def attach_then_read(reconciler):
+            db_api.update_device(self.device(IO[0]).uuid, {
+                'state': models.DEVICE_ALLOCATED, 'node_uuid': node.uuid,
+                'purpose': models.PURPOSE_COMPOSITION, 'group_id': '100'})
+            return real_records(reconciler)
+
+        with mock.patch.object(discovery.Reconciler, '_records',
+                               autospec=True, side_effect=attach_then_read):
+            result = self.sync()[0]
+        # Nothing moved; the node's description follows the attach.
+        self.assertEqual({'nodes_updated': 1}, result['changes'])
+        device = self.device(IO[0])
+        self.assertEqual((models.DEVICE_ALLOCATED, node.uuid, '100'),
+                         (device.state, device.node_uuid, device.group_id))
+        # The next cycle reads EEM after the attach and agrees.
+        self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[0], group_id='100'))
+        self.assertEqual({}, self.sync()[0]['changes'])
+        device = self.device(IO[0])
+        self.assertEqual((models.DEVICE_ALLOCATED, node.uuid,
+                          models.PURPOSE_COMPOSITION),
+                         (device.state, device.node_uuid, device.purpose))
+
+    def test_detach_after_eem_read_not_overwritten(self):
+        node = self.create_node(EESV1)
+        self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[0], group_id='100'))
+        self.sync()
+        self.assertEqual((models.DEVICE_ALLOCATED, node.uuid),
+                         (self.device(IO[0]).state,
+                          self.device(IO[0]).node_uuid))
+        real_records = discovery.Reconciler._records
+
+        def detach_then_read(reconciler):
+            db_api.update_device(self.device(IO[0]).uuid, {
+                'state': models.DEVICE_FREE, 'node_uuid': None,
+                'purpose': None, 'group_id': '4093'})
+            return real_records(reconciler)
+
+        with mock.patch.object(discovery.Reconciler, '_records',
+                               autospec=True, side_effect=detach_then_read):
+            self.sync()
+        self.assertEqual((models.DEVICE_FREE, None),
+                         (self.device(IO[0]).state,
+                          self.device(IO[0]).node_uuid))
+
+    def test_record_changed_between_pool_read_and_write_kept(self):
+        # The conditional update carries the record's updated_at as read.
+        node = self.create_node(EESV1)
+        self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[0]))
+        self.sync()
+        self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[0], down=True))
+        real_records = discovery.Reconciler._records
+
+        def read_then_touch(reconciler):
+            records = real_records(reconciler)
+            # Same state and holder, but a newer record (e.g. a refresh of
+            # its description by a concurrent sync passthru).
+            db_api.update_device(self.device(IO[0]).uuid, {'model': 'new'})
+            return records
+
+        with mock.patch.object(discovery.Reconciler, '_records',
+                               autospec=True, side_effect=read_then_touch):
+            self.sync()
+        self.assertEqual((models.DEVICE_FREE, 'new'),
+                         (self.device(IO[0]).state,
+                          self.device(IO[0]).model))
+        self.assertIsNone(node.reservation)
+
     def test_devices_of_deleted_node_back_to_pool(self):
         node = self.create_node(EESV1)
         self.set_pod(eesv(EESV1, group_id='100'),

@@ -51,12 +51,12 @@ def eeio(eeid, group_id='4093'):
 
 
 def row(device, state, node_uuid=None, purpose=None, claimed_at=None,
-        uuid=None):
+        uuid=None, updated_at=None):
     """A pool row that agrees with EEM's description of the device."""
     values = db_api.device_values_from_eem(device)
     return Row(uuid=uuid or 'uuid-%s' % device.id, eeid=device.id,
                state=state, node_uuid=node_uuid, purpose=purpose,
-               claimed_at=claimed_at,
+               claimed_at=claimed_at, updated_at=updated_at,
                **{k: values[k] for k in reconcile.DESCRIPTIVE})
 
 
@@ -99,7 +99,8 @@ class PlanTestCase(base.BaseTestCase):
                             'node_uuid': NODE,
                             'purpose': models.PURPOSE_COMPOSITION},
                            {'state': models.DEVICE_FREE,
-                            'node_uuid': None})], updates)
+                            'node_uuid': None,
+                            'updated_at': None})], updates)
         self.assertEqual(NODE, views[IO[0]].node_uuid)
         self.assertEqual({'moved': 1}, dict(counts))
 
@@ -134,6 +135,20 @@ class PlanTestCase(base.BaseTestCase):
         self.assertEqual(models.DEVICE_FREE, creates[0]['state'])
         self.assertEqual(models.DEVICE_MISSING, updates[0][1]['state'])
         self.assertEqual({'added': 1, 'missing': 1}, dict(counts))
+
+    def test_record_changed_after_eem_read_is_left_alone(self):
+        devices = [eesv(EESV1, group_id='100'), eeio(IO[0])]
+        records = [row(eeio(IO[0], '100'), models.DEVICE_ALLOCATED, NODE,
+                       models.PURPOSE_COMPOSITION,
+                       updated_at=NOW + datetime.timedelta(microseconds=1))]
+        eeios, eesvs = reconcile.index_devices(devices)
+        owner, groups = reconcile.group_owners(self.node(), eesvs)
+        for read_at, expected in ((NOW, 0), (None, 1),
+                                  (NOW + datetime.timedelta(seconds=1), 1)):
+            plan = reconcile.plan_devices(
+                records, eeios, owner, groups, {NODE}, NOW, TIMEOUT,
+                collections.Counter(), eem_read_at=read_at)
+            self.assertEqual(expected, len(plan[2]), read_at)
 
     def test_device_of_a_deleted_node_is_an_orphan(self):
         devices = [eeio(IO[0], '200')]
