@@ -21,6 +21,7 @@ from ironic_expether.drivers import vendor
 from ironic_expether import eem
 from ironic_expether.eem_access import utils
 from ironic_expether.pool.db import api as pool_api
+from ironic_expether.pool import podm as podm_api
 from ironic_expether.tests.unit.drivers import base
 
 
@@ -99,9 +100,9 @@ class VendorTestCase(base.DriverTestCase):
         self.assertEqual('100', result['pooled_group_id'])
         self.assertEqual('allocated', result['state'])
         self.client.set_group.assert_called_once_with(base.EEIO_ID, '100')
+        # The client of the node's EEM (asked with its parsed driver_info).
         self.assertEqual(base.EEM_ADDRESS,
-                         self.mock_get_client.call_args[0][0].driver_info[
-                             'eem_address'])
+                         self.mock_get_client.call_args[0][0]['address'])
 
     def test_attach_eesv_in_default_group(self):
         self.devices(base.eesv(group_id=eem.EESV_DEFAULT_GROUP), base.eeio())
@@ -148,7 +149,7 @@ class VendorTestCase(base.DriverTestCase):
 
     def _held_device(self, group_id='100'):
         with task_manager.acquire(self.context, self.node.uuid) as task:
-            podm = vendor.claims.pod_manager_of_node(task.node)
+            podm = podm_api.pod_manager_of_node(task.node)
         return pool_api.create_device(podm.uuid, {
             'eeid': base.EEIO_ID, 'type': 'GPU', 'group_id': group_id,
             'state': 'allocated', 'node_uuid': self.node.uuid,

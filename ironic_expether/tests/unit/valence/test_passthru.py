@@ -27,6 +27,7 @@ from ironic_expether.drivers import power
 from ironic_expether import eem
 from ironic_expether.pool import compose
 from ironic_expether.pool.db import api
+from ironic_expether.pool import podm as podm_api
 from ironic_expether.tests.unit.valence import fakes
 from ironic_expether.valence import passthru
 
@@ -209,7 +210,7 @@ class PassthruTestCase(mgr_utils.ServiceSetUpMixin, fakes.ComposeTestCase):
                                 podm_id=self.podm.uuid,
                                 properties={'pci_device': {'type': ['NIC']}})
         sv = fakes.eesv_id(1)
-        self.assertEqual({'uuid': compose.node_uuid_for(self.podm.uuid, sv),
+        self.assertEqual({'uuid': podm_api.node_uuid_for(self.podm.uuid, sv),
                           'name': 'node1', 'index': sv,
                           'resource_uri': 'devices/%s' % sv}, body)
         nodes = self.driver_call('nodes')['nodes']
@@ -510,3 +511,12 @@ class PassthruTestCase(mgr_utils.ServiceSetUpMixin, fakes.ComposeTestCase):
                                    self.driver_call, method, verb,
                                    context='x', uuid=42)
             self.assertLess(exc.code, 500, method)
+
+    def test_misspelt_field_named_before_missing_one(self):
+        exc = self.assertFails(exception.InvalidParameterValue,
+                               self.driver_call, 'compose', 'POST',
+                               nmae='n1')
+        self.assertIn('unknown field(s) nmae', str(exc))
+        exc = self.assertFails(exception.MissingParameterValue,
+                               self.driver_call, 'compose', 'POST')
+        self.assertIn('missing required field(s) name', str(exc))
