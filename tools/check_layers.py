@@ -67,6 +67,7 @@ APART = {
                      'ironic_expether.valence.auth',
                      'ironic_expether.valence.ironic_client',
                      'ironic_expether.valence.errors',
+                     'ironic_expether.valence.auth',
                      'ironic_expether.valence.opts',
                      'ironic_expether.cmd.valence_api'), ()),
     # The baremetal CLI plugin speaks HTTP to Ironic; it shares the EEM

@@ -609,12 +609,16 @@ def check(target, c, status, text):
     return problems
 
 
-def groups(cases):
-    """The cases in runs of the same method or path (one snapshot each)."""
+def groups(cases, min_size=12):
+    """The cases in runs of whole methods or paths, one snapshot each.
+
+    A run holds every case of the methods or paths it starts, and at
+    least ``min_size`` cases (snapshots cost more than most cases).
+    """
     run, key = [], None
     for c in cases:
         this = (c.target, c.path.split('?')[0])
-        if run and this != key:
+        if len(run) >= min_size and this != key:
             yield run
             run = []
         run.append(c)

@@ -74,6 +74,27 @@ class WireFormatTestCase(ServerTestCase):
                                  'group_id': '4093'}).json()
         self.assertEqual(self.devices[2:], body['devices'])
 
+    def test_bad_bodies_refused_nothing_changed(self):
+        deep = ('{"a": ' * 5000 + '1' + '}' * 5000).encode()
+        for path, body, words in (
+                ('/group_id', deep, 'nested too deeply'),
+                ('/uid_led_status', deep, 'nested too deeply'),
+                ('/group_id', b'{"group_id": 100, "colour": "red"}',
+                 'unknown field(s) colour'),
+                ('/group_id', b'{"x": 1}', 'unknown field(s) x'),
+                ('/group_id', ('{"group_id": "%s"}' % ('1' * 5000)).encode(),
+                 'group_id must be a number'),
+                ('/uid_led_status', b'{"uid_led_status": "on", "x": 1}',
+                 'unknown field(s) x')):
+            answer = self.call('PUT', '/devices/%s%s' % (self.io, path),
+                               data=body)
+            self.assertEqual(400, answer.status_code, (path, body[:40]))
+            self.assertIn(words, answer.json()['message'])
+        device = self.call('GET', '/devices/' + self.io).json()['device']
+        self.assertEqual(self.devices[2], device)
+        self.assertEqual({'uid_led_status': 'off'}, self.call(
+            'GET', '/devices/%s/uid_led_status' % self.io).json())
+
     def test_show(self):
         body = self.call('GET', '/devices/' + self.io).json()
         self.assertEqual(self.devices[2], body['device'])

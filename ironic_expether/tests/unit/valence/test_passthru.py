@@ -512,3 +512,12 @@ class PassthruTestCase(mgr_utils.ServiceSetUpMixin, fakes.ComposeTestCase):
                                    self.driver_call, method, verb,
                                    context='x', uuid=42)
             self.assertLess(exc.code, 500, method)
+
+    def test_misspelt_field_named_before_missing_one(self):
+        exc = self.assertFails(exception.InvalidParameterValue,
+                               self.driver_call, 'compose', 'POST',
+                               nmae='n1')
+        self.assertIn('unknown field(s) nmae', str(exc))
+        exc = self.assertFails(exception.MissingParameterValue,
+                               self.driver_call, 'compose', 'POST')
+        self.assertIn('missing required field(s) name', str(exc))
