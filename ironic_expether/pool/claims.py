@@ -22,6 +22,11 @@ threads, API workers or conductors never get the same device. The EEM
 move happens between the claim and its confirmation:
 
 * a failed EEM move undoes the claim;
+* a move whose answer was lost (a timeout, a body cut short) may have
+  happened: the device is read again to settle it, and when that fails
+  too the claim is kept, recording that this plugin may have moved the
+  device, for discovery to settle from EEM's view after ``[expether]
+  claim_timeout``;
 * a failed confirmation after a successful move (database gone, or the
   claim repaired meanwhile) is logged and left to discovery, which
   repairs claims older than ``[expether] claim_timeout`` from EEM's view.
@@ -257,10 +262,24 @@ def _resolve(node, podm, device_ref, client=None):
     return db_api.find_device(device_ref, podm_uuid=podm.uuid)
 
 
-def _connect(node, device, client, eesv_id):
-    """EEM move of a claimed device, undoing the claim if it fails."""
+def _connect(node, device, client, eesv_id, server=None, eeio=None):
+    """EEM move of a claimed device, undoing the claim if it fails.
+
+    A move whose answer was lost and could not be settled keeps the
+    claim: it records that this plugin may have moved the device, so that
+    the claim repair of discovery settles it from EEM's view once EEM
+    answers (after ``[expether] claim_timeout``).
+    """
     try:
-        group_id = fabric.connect(client, eesv_id, device.eeid, node=node)
+        group_id = fabric.connect(client, eesv_id, device.eeid, node=node,
+                                  server=server, eeio=eeio)
+    except fabric.OutcomeUnknown as e:
+        LOG.error('EEM may or may not have attached device %(dev)s '
+                  '(%(eeid)s) to node %(node)s: %(err)s. The device stays '
+                  'claimed; discovery settles it from EEM\'s view.',
+                  {'dev': device.uuid, 'eeid': device.eeid,
+                   'node': node.uuid, 'err': e.error})
+        raise e.error
     except Exception:
         release_claim(device.uuid, node.uuid)
         raise
@@ -310,33 +329,47 @@ def attach(node, device_ref, purpose=models.PURPOSE_COMPOSITION):
 
 
 def attach_free(node, pci_type, purpose=models.PURPOSE_COMPOSITION,
-                exclude=()):
+                exclude=(), podm=None, client=None, server=None,
+                listing=None):
     """Attach any free device of a type to a node.
 
     When EEM refuses the claimed device with a 404/409 (not really free,
-    down, unknown: the pool is behind EEM; or the server's group is full),
-    the claim is undone and another device is tried, up to
-    :data:`MAX_ATTACH_TRIES` devices; then the last refusal is raised.
+    down, unknown, changed since the listing: the pool is behind EEM; or
+    the server's group is full), the claim is undone and another device is
+    tried, up to :data:`MAX_ATTACH_TRIES` devices; then the last refusal
+    is raised.
 
     :param node: the Ironic node (``task.node``).
     :param pci_type: the device type (``GPU``, ``SSD``, ``NIC``, ...).
     :param purpose: ``composition`` or ``deployment``.
     :param exclude: uuids of devices not to take.
+    :param podm: the node's pod manager, if the caller has it.
+    :param client: the node's EEM client, if the caller has it.
+    :param server: the node's :class:`~ironic_expether.drivers.fabric.
+        Server`, if the caller read it (then updated by the move).
+    :param listing: dict of lower-case EE id -> EEM Device the caller read
+        (compose's listing); the device moved is not read again, its move
+        carries the ``update_time`` of the listing.
     :returns: the attached device.
     :raises: Conflict when no free device of the type is left, or the
         server's group is full.
-    :raises: DriverOperationError if EEM fails; the claim is undone.
+    :raises: DriverOperationError if EEM fails; the claim is undone, or
+        kept when the move may have happened.
     """
     info = driver_utils.parse_driver_info(node)
-    podm = pod_manager_of_node(node)
-    client = driver_utils.get_client(node)
+    if podm is None:
+        podm = pod_manager_of_node(node)
+    if client is None:
+        client = driver_utils.get_client(node)
     exclude = set(exclude)
     last_error = None
     for _try in range(MAX_ATTACH_TRIES):
         device = claim_free_device(podm.uuid, pci_type, node.uuid, purpose,
                                    exclude=exclude)
+        eeio = (listing or {}).get(device.eeid.lower())
         try:
-            return _connect(node, device, client, info['eesv_id'])
+            return _connect(node, device, client, info['eesv_id'],
+                            server=server, eeio=eeio)
         except (exception.NotFound, exception.Conflict) as e:
             LOG.warning('EEM refused device %(dev)s (%(eeid)s) for node '
                         '%(node)s: %(err)s; trying another one',
@@ -369,7 +402,8 @@ def detach(node, device_ref):
     return _detach(node, device, info['eesv_id'])
 
 
-def _detach(node, device, eesv_id):
+def _detach(node, device, eesv_id, client=None, group=None):
+    """Claim, EEM move, free; ``group`` is fabric.read_group's answer."""
     if device.node_uuid != node.uuid:
         raise exception.Conflict('%(desc)s, not attached to node %(node)s' %
                                  {'desc': _describe(device),
@@ -393,9 +427,23 @@ def _detach(node, device, eesv_id):
         device = db_api.get_device(device.uuid)
         raise exception.Conflict('%s; it cannot be detached now' %
                                  _describe(device))
-    client = driver_utils.get_client(node)
+    if client is None:
+        client = driver_utils.get_client(node)
     try:
-        fabric.disconnect(client, eesv_id, device.eeid, node=node)
+        if group is None:
+            fabric.disconnect(client, eesv_id, device.eeid, node=node,
+                              group_id=device.group_id)
+        else:
+            eesv, members = group
+            fabric.unplug(client, eesv, members.get(device.eeid.lower()),
+                          node=node, field=device.eeid)
+    except fabric.OutcomeUnknown as e:
+        LOG.error('EEM may or may not have detached device %(dev)s '
+                  '(%(eeid)s) from node %(node)s: %(err)s. The device stays '
+                  'claimed; discovery settles it from EEM\'s view.',
+                  {'dev': device.uuid, 'eeid': device.eeid,
+                   'node': node.uuid, 'err': e.error})
+        raise e.error
     except Exception:
         db_api.compare_and_set_device(
             device.uuid,
@@ -416,17 +464,61 @@ def _detach(node, device, eesv_id):
     return db_api.get_device(device.uuid)
 
 
-def release(node, device_refs=None, purpose=None):
+def _settle(node, device, client, group):
+    """Undo a claimed move that may have happened: EEM's view decides.
+
+    :param group: fabric.read_group's answer for the node's server.
+    :returns: the device, ``free``.
+    :raises: as :func:`fabric.unplug`; the claim is kept when the undo's
+        answer is lost too.
+    """
+    eesv, members = group
+    eeio = members.get(device.eeid.lower())
+    if eeio is not None:
+        try:
+            fabric.unplug(client, eesv, eeio, node=node, field=device.eeid)
+        except fabric.OutcomeUnknown as e:
+            raise e.error
+        LOG.info('Device %(dev)s (%(eeid)s) had reached the group of node '
+                 '%(node)s although its move\'s answer was lost; it is back '
+                 'in the pool', {'dev': device.uuid, 'eeid': device.eeid,
+                                 'node': node.uuid})
+    db_api.compare_and_set_device(
+        device.uuid,
+        {'node_uuid': node.uuid, 'state': models.DEVICE_CLAIMED},
+        {'state': models.DEVICE_FREE, 'node_uuid': None, 'purpose': None,
+         'claimed_at': None, 'group_id': eem.EEIO_FREE_GROUP})
+    return db_api.get_device(device.uuid)
+
+
+def _recorded_group(devices):
+    """The server group the pool recorded for some of the devices."""
+    for device in devices:
+        try:
+            if eem.MIN_GROUP_ID <= int(device.group_id) <= eem.MAX_GROUP_ID:
+                return device.group_id
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def release(node, device_refs=None, purpose=None, client=None, settle=False):
     """Return some or all of a node's devices to the pool.
 
-    Every device is tried even when one fails; the first error is raised
-    at the end.
+    One read of the server's group (see
+    :func:`ironic_expether.drivers.fabric.read_group`), then one move per
+    device. Every device is tried even when one fails; the first error is
+    raised at the end.
 
     :param node: the Ironic node (``task.node``).
     :param device_refs: pool uuids or EE ids; None means every device the
         node holds (of ``purpose``, if given).
     :param purpose: with ``device_refs`` None, only ``composition`` or only
         ``deployment`` devices.
+    :param client: the node's EEM client, if the caller has it.
+    :param settle: also undo the node's ``claimed`` devices (moves whose
+        answer was lost) from EEM's view: moved back when the group holds
+        them, the claim dropped when it does not.
     :returns: the list of released devices.
     :raises: NotFound, Conflict as :func:`detach`, for the first device
         that could not be released.
@@ -437,11 +529,29 @@ def release(node, device_refs=None, purpose=None):
     else:
         podm = pod_manager_of_node(node)
         devices = [_resolve(node, podm, ref) for ref in device_refs]
+    if client is None:
+        client = driver_utils.get_client(node)
     released = []
     first_error = None
+    group = None
+    moving = [d for d in devices if d.node_uuid == node.uuid and d.state in (
+        (models.DEVICE_ALLOCATED, models.DEVICE_CLAIMED) if settle
+        else (models.DEVICE_ALLOCATED,))]
+    if moving:
+        try:
+            group = fabric.read_group(client, info['eesv_id'],
+                                      _recorded_group(moving), node=node)
+        except exception.IronicException as e:
+            first_error = e
     for device in devices:
         try:
-            released.append(_detach(node, device, info['eesv_id']))
+            if device in moving and group is None:
+                raise first_error
+            if settle and device.state == models.DEVICE_CLAIMED:
+                released.append(_settle(node, device, client, group))
+            else:
+                released.append(_detach(node, device, info['eesv_id'],
+                                        client=client, group=group))
         except exception.IronicException as e:
             LOG.error('Could not release device %(dev)s (%(eeid)s) of node '
                       '%(node)s: %(err)s', {'dev': device.uuid,

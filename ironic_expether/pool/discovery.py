@@ -691,6 +691,13 @@ class Reconciler(object):
                 self.counts['nodes_updated'] += 1
         if CONF.expether.auto_enroll:
             self._enroll(eesvs, nodes)
+        composing = [n.uuid for n in nodes.values()
+                     if compose.COMPOSING_PROPERTY in (n.properties or {})]
+        if composing:
+            undone = compose.undo_stale_compositions(
+                self.context, self.podm, self.client, composing)
+            if undone:
+                self.counts['compositions_undone'] += undone
         return self.counts
 
 
