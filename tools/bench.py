@@ -45,13 +45,13 @@ Measured, each in its own row:
 Compose's EEM requests do not depend on the size of the pod; the target
 follows the code: one ``devices/detail`` listing to choose the server
 engine, then per device the four requests of
-:func:`ironic_expether.drivers.fabric.connect` (read the server engine,
+:func:`ironic_expether.eem_access.fabric.connect` (read the server engine,
 read the device, list the server's group to check ``max_eeio_count``,
 move the device), plus one move when the server engine still sits in
 its default group. So at most ``4 * n + 2`` requests for ``n`` devices,
 ``10`` for two, of which at most ``n + 1`` are listings. A release costs
 at most three requests per device
-(:func:`ironic_expether.drivers.fabric.disconnect`: read both engines,
+(:func:`ironic_expether.eem_access.fabric.disconnect`: read both engines,
 delete the device's group id). Database writes do not depend on it
 either: two conditional updates per device (claim, then confirm or
 free) and at most six for the node of a compose (create it, or reserve
@@ -95,7 +95,8 @@ from ironic.db.sqlalchemy import models as ironic_models
 from ironic import objects
 import sqlalchemy as sa
 
-from ironic_expether.drivers import utils as driver_utils
+from ironic_expether.eem_access import snapshot
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.emulator import control as emulator_control
 from ironic_expether.emulator import inventory
 from ironic_expether.emulator import server as emulator_server
@@ -106,7 +107,6 @@ from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models as pool_models
 from ironic_expether.pool.db import session as pool_session
 from ironic_expether.pool import discovery
-from ironic_expether.pool import snapshot
 
 FULL = {'servers': 1000, 'devices': 10000}
 QUICK = {'servers': 100, 'devices': 1000}
@@ -461,7 +461,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.WARNING)
     # NOTE(expether): every benchmarked compose takes a new server engine
     # still in its default group, and fabric warns about each one.
-    logging.getLogger('ironic_expether.drivers.fabric').setLevel(
+    logging.getLogger('ironic_expether.eem_access.fabric').setLevel(
         logging.ERROR)
     return Bench(args).run()
 

@@ -32,7 +32,7 @@ from ironic.common.i18n import _
 from ironic.drivers.modules import ipmitool
 from ironic.drivers.modules.redfish import utils as redfish_utils
 
-from ironic_expether.drivers import utils
+from ironic_expether.eem_access import utils
 
 
 class Delegates(object):

@@ -35,8 +35,8 @@ from ironic.drivers.modules.redfish import management as redfish_mgmt
 from oslo_log import log
 
 from ironic_expether.drivers import bmc
-from ironic_expether.drivers import fabric
-from ironic_expether.drivers import utils
+from ironic_expether.eem_access import fabric
+from ironic_expether.eem_access import utils
 
 LOG = log.getLogger(__name__)
 

@@ -41,6 +41,7 @@ from oslo_utils import excutils
 from ironic_expether import conf
 from ironic_expether.pool import claims
 from ironic_expether.pool.db import models
+from ironic_expether.pool import vocabulary
 
 LOG = log.getLogger(__name__)
 
@@ -48,18 +49,13 @@ RELEASE_STEP = 'release_devices'
 
 
 def _check_pci_device(node, pci_device):
-    # Imported here: schemas imports nothing of the drivers, but keep the
-    # step module light for the hardware type's import.
-    from ironic_expether.valence import schemas
-
     try:
-        schemas.validate(schemas.PCI_DEVICE_ARGUMENT, pci_device,
-                         'compose_devices pci_device')
+        return vocabulary.check_pci_device(pci_device,
+                                           'compose_devices pci_device')
     except exception.IronicException as e:
         raise exception.InvalidParameterValue(
             _('Deploy step compose_devices of node %(node)s: %(err)s') %
             {'node': node.uuid, 'err': e})
-    return list(pci_device['type'])
 
 
 class DeviceStepsMixin(object):

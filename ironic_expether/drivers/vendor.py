@@ -23,11 +23,13 @@ All methods are synchronous and return dicts:
 ``resource_id`` is the pool uuid of a device or the EE id of its IO engine
 (EEIO). Attach and detach claim the device in the pool first
 (:mod:`ironic_expether.pool.claims`); the EEM moves themselves are in
-:mod:`ironic_expether.drivers.fabric`.
+:mod:`ironic_expether.eem_access.fabric`.
 
 The Valence-compatible methods (driver passthru and ``release``,
-``register``) and the deploy/clean steps come from
-:class:`ironic_expether.valence.passthru.ValencePassthruMixin`.
+``register``) come from :class:`ironic_expether.valence.passthru.
+ValencePassthruMixin`, the deploy/clean steps from
+:class:`ironic_expether.drivers.steps.DeviceStepsMixin`; the vendor
+interface lists both where they meet.
 """
 
 from ironic.common import exception
@@ -35,8 +37,9 @@ from ironic.common.i18n import _
 from ironic.drivers import base
 from oslo_utils import uuidutils
 
-from ironic_expether.drivers import fabric
-from ironic_expether.drivers import utils
+from ironic_expether.drivers import steps
+from ironic_expether.eem_access import fabric
+from ironic_expether.eem_access import utils
 from ironic_expether.pool import claims
 from ironic_expether.pool import compose
 from ironic_expether.valence import passthru
@@ -81,8 +84,15 @@ def _device_dict(device):
     }
 
 
-class ExpEtherVendor(passthru.ValencePassthruMixin, base.VendorInterface):
-    """Attach, detach and list the ExpEther devices of a node."""
+class ExpEtherVendor(passthru.ValencePassthruMixin, steps.DeviceStepsMixin,
+                     base.VendorInterface):
+    """Attach, detach and list the ExpEther devices of a node.
+
+    Its passthru methods and steps come from the mixins listed here: the
+    Valence-compatible methods (:class:`ironic_expether.valence.passthru.
+    ValencePassthruMixin`) and the deploy/clean steps (:class:`ironic_
+    expether.drivers.steps.DeviceStepsMixin`).
+    """
 
     def get_properties(self):
         """Return the properties of the interface.

@@ -74,9 +74,9 @@ from oslo_utils import excutils
 from oslo_utils import strutils
 from oslo_utils import timeutils
 
-from ironic_expether.drivers import fabric
-from ironic_expether.drivers import utils as driver_utils
 from ironic_expether import eem
+from ironic_expether.eem_access import fabric
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.pool import claims
 from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models

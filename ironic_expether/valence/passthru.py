@@ -51,9 +51,8 @@ from ironic import objects
 from oslo_log import log
 
 from ironic_expether import conf
-from ironic_expether.drivers import steps
-from ironic_expether.drivers import utils as driver_utils
 from ironic_expether import eem
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.pool import claims
 from ironic_expether.pool import compose
 from ironic_expether.pool.db import api as db_api
@@ -176,7 +175,7 @@ def bmc_driver_info(driver_info):
     return result
 
 
-class ValencePassthruMixin(steps.DeviceStepsMixin):
+class ValencePassthruMixin(object):
     """Valence's API as passthru methods (base of the vendor interface)."""
 
     def driver_validate(self, method, **kwargs):

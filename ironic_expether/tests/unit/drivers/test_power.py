@@ -23,7 +23,7 @@ from ironic.drivers.modules.redfish import power as redfish_power
 from ironic.drivers.modules.redfish import utils as redfish_utils
 
 from ironic_expether.drivers import power
-from ironic_expether.drivers import utils
+from ironic_expether.eem_access import utils
 from ironic_expether.tests.unit.drivers import base
 
 

@@ -17,9 +17,9 @@ from unittest import mock
 from ironic.common import exception
 from ironic.conductor import task_manager
 
-from ironic_expether.drivers import utils
 from ironic_expether.drivers import vendor
 from ironic_expether import eem
+from ironic_expether.eem_access import utils
 from ironic_expether.pool.db import api as pool_api
 from ironic_expether.tests.unit.drivers import base
 

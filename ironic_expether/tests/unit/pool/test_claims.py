@@ -18,9 +18,9 @@ from ironic.common import exception
 from ironic.tests.unit.objects import utils as obj_utils
 from oslo_utils import uuidutils
 
-from ironic_expether.drivers import fabric
-from ironic_expether.drivers import utils as driver_utils
 from ironic_expether import eem
+from ironic_expether.eem_access import fabric
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.pool import claims
 from ironic_expether.pool.db import api
 from ironic_expether.tests.unit.pool import base

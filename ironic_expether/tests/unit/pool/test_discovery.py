@@ -30,15 +30,15 @@ from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from ironic_expether.drivers import power
-from ironic_expether.drivers import utils as driver_utils
 from ironic_expether import eem
+from ironic_expether.eem_access import snapshot
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.emulator import inventory
 from ironic_expether.pool import compose
 from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
 from ironic_expether.pool.db import session
 from ironic_expether.pool import discovery
-from ironic_expether.pool import snapshot
 from ironic_expether.tests.unit.pool import base
 
 GPU = inventory.PCI_CATALOGUE['GPU'][1][0]

@@ -17,8 +17,8 @@ from unittest import mock
 from ironic.common import exception
 from ironic.tests import base as test_base
 
-from ironic_expether.drivers import fabric
 from ironic_expether import eem
+from ironic_expether.eem_access import fabric
 from ironic_expether.tests.unit.drivers import base
 
 UPDATE_TIME = 1521117379726

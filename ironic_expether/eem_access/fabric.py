@@ -33,8 +33,8 @@ from ironic.common import exception
 from ironic.common.i18n import _
 from oslo_log import log
 
-from ironic_expether.drivers import utils
 from ironic_expether import eem
+from ironic_expether.eem_access import utils
 
 LOG = log.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from ironic.common import states
 from ironic.tests.unit.db import base as db_base
 from ironic.tests.unit.objects import utils as obj_utils
 
-from ironic_expether.drivers import utils as driver_utils
 from ironic_expether import eem
+from ironic_expether.eem_access import snapshot
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.emulator import inventory
-from ironic_expether.pool import snapshot
 
 EEM_URL = 'http://eem.test:8080/eem'
 EESVS = ['0x8cdf9d0000%02x' % i for i in range(1, 9)]

@@ -12,7 +12,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Shared helpers of the expether interfaces.
+"""driver_info, EEM clients and EEM errors, for every Ironic-side user of EEM.
 
 * :func:`parse_driver_info` checks a node's ``driver_info`` without any
   network I/O.
@@ -38,7 +38,7 @@ from oslo_utils import strutils
 
 from ironic_expether import conf
 from ironic_expether import eem
-from ironic_expether.pool import snapshot
+from ironic_expether.eem_access import snapshot
 
 LOG = log.getLogger(__name__)
 
