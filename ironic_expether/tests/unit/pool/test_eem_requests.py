@@ -26,10 +26,8 @@ from ironic.common import exception
 from ironic import objects
 from oslo_utils import timeutils
 
-from ironic_expether.drivers import management
-from ironic_expether.drivers import power
-from ironic_expether.drivers import utils as driver_utils
 from ironic_expether import eem
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.emulator import inventory
 from ironic_expether.pool import claims
 from ironic_expether.pool import compose
@@ -65,10 +63,8 @@ class EmulatedPoolTestCase(base.PoolTestCase):
                                                'fake'],
                     enabled_boot_interfaces=['fake'],
                     enabled_deploy_interfaces=['fake'])
-        for reset in (driver_utils.clear_client_cache, power.DELEGATES.reset,
-                      management.DELEGATES.reset):
-            reset()
-            self.addCleanup(reset)
+        driver_utils.clear_client_cache()
+        self.addCleanup(driver_utils.clear_client_cache)
         devices = [inventory.make_eesv(eesv_id(n), update_time='1')
                    for n in (1, 2)]
         for n in range(1, 7):
