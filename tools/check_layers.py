@@ -64,10 +64,15 @@ APART = {
     'emulator': (('ironic_expether.emulator',), ()),
     # The Valence REST facade is its own process; it speaks HTTP to Ironic.
     'valence_api': (('ironic_expether.valence.facade',
+                     'ironic_expether.valence.auth',
                      'ironic_expether.valence.ironic_client',
                      'ironic_expether.valence.errors',
+                     'ironic_expether.valence.auth',
                      'ironic_expether.valence.opts',
                      'ironic_expether.cmd.valence_api'), ()),
+    # The baremetal CLI plugin speaks HTTP to Ironic; it shares the EEM
+    # client's constants (device types, EE id pattern).
+    'cli': (('ironic_expether.cli',), ('eem',)),
     'standalone': (('ironic_expether.standalone',
                     'ironic_expether.cmd.standalone'), ()),
     'dbsync': (('ironic_expether.cmd.dbsync',), ('conf', 'pool')),

@@ -290,8 +290,11 @@ class Register(common.ShowOne):
         if parsed_args.bmc_username:
             info['username'] = parsed_args.bmc_username
             password = read_password(BMC_PASSWORD_ENV, 'BMC password: ')
-            if password is not None:
-                info['password'] = password
+            if password is None:
+                raise exceptions.CommandError(
+                    'No BMC password: set %s or run the command on a '
+                    'terminal' % BMC_PASSWORD_ENV)
+            info['password'] = password
         if parsed_args.bmc_system_id:
             info['system_id'] = parsed_args.bmc_system_id
         if parsed_args.bmc_port is not None:

@@ -22,14 +22,14 @@ from ironic_expether.cli import common
 #: Pool states, as ``--state`` accepts them.
 STATES = ('free', 'allocated', 'claimed', 'missing')
 
-LIST_COLUMNS = ('uuid', 'type', 'state', 'node_uuid', 'purpose',
-                'resource_uri', 'pooled_group_id', 'podm_id')
-LIST_HEADERS = ('UUID', 'Type', 'State', 'Node UUID', 'Purpose', 'EE ID',
-                'Group ID', 'Pod Manager')
+LIST_COLUMNS = ('uuid', 'type', 'state', 'node_uuid', 'resource_uri',
+                'pooled_group_id')
+LIST_HEADERS = ('UUID', 'Type', 'State', 'Node UUID', 'EE ID', 'Group ID')
+LONG_COLUMNS = LIST_COLUMNS + ('purpose', 'podm_id')
+LONG_HEADERS = LIST_HEADERS + ('Purpose', 'Pod Manager')
 
 SHOW_FIELDS = ('uuid', 'type', 'state', 'node_uuid', 'node_id', 'purpose',
-               'eeid', 'pooled_group_id', 'podm_id', 'vendor_name',
-               'device_name', 'mac_address', 'model', 'created_at',
+               'eeid', 'pooled_group_id', 'podm_id', 'created_at',
                'updated_at')
 
 
@@ -37,21 +37,27 @@ def _eeid(resource_uri):
     return (resource_uri or '').rpartition('/')[2] or None
 
 
-def _row(device):
+def _row(device, columns):
     values = dict(device, resource_uri=_eeid(device.get('resource_uri')))
-    return utils.get_dict_properties(values, LIST_COLUMNS)
+    return utils.get_dict_properties(values, columns)
 
 
 def flatten_device(device):
-    """One pool device (Valence's detail shape) as a flat dict."""
+    """One pool device (Valence's detail shape) as a flat dict.
+
+    Valence's ``properties.model`` (the engine generation, ``40g``) is
+    shown as ``engine_type``, as the node's ``devices`` command names it.
+    """
     result = {key: device.get(key) for key in SHOW_FIELDS
               if key in device}
     result['eeid'] = _eeid(device.get('resource_uri'))
-    for section in ('properties', 'extra'):
-        for key, value in (device.get(section) or {}).items():
-            if key == 'device_id':
-                continue
-            result.setdefault(key, value)
+    properties = device.get('properties') or {}
+    if 'mac_address' in properties:
+        result['mac_address'] = properties['mac_address']
+    if 'model' in properties:
+        result['engine_type'] = properties['model']
+    for key, value in (device.get('extra') or {}).items():
+        result.setdefault(key, value)
     return result
 
 
@@ -72,6 +78,8 @@ class ListPool(common.Lister):
         parser.add_argument('--node', metavar='<node>',
                             help='only devices held by this node (uuid, '
                                  'or the EE id of its server engine)')
+        parser.add_argument('--long', action='store_true', default=False,
+                            help='show the purpose and pod manager too')
         return parser
 
     def take_action(self, parsed_args):
@@ -89,7 +97,9 @@ class ListPool(common.Lister):
         devices.sort(key=lambda d: (d.get('podm_id') or '',
                                     d.get('type') or '',
                                     d.get('resource_uri') or ''))
-        return LIST_HEADERS, (_row(d) for d in devices)
+        if parsed_args.long:
+            return LONG_HEADERS, (_row(d, LONG_COLUMNS) for d in devices)
+        return LIST_HEADERS, (_row(d, LIST_COLUMNS) for d in devices)
 
     def _node_id(self, node):
         if common.is_uuid(node) or node.lower().startswith('0x'):

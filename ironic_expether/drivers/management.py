@@ -229,7 +229,8 @@ class ExpEtherManagement(bmc.DelegatingInterfaceMixin,
         :param state: ``'on'`` or ``'off'``.
         :raises: InvalidParameterValue for another component, indicator or
             state.
-        :raises: DriverOperationError when EEM fails.
+        :raises: TemporaryFailure when EEM fails (see
+            :func:`utils.eem_errors`).
         """
         info = self._check_indicator(task, component, indicator)
         if state not in LED_STATES:
@@ -253,7 +254,8 @@ class ExpEtherManagement(bmc.DelegatingInterfaceMixin,
         :param indicator: the id from :meth:`get_supported_indicators`.
         :returns: ``'on'`` or ``'off'``.
         :raises: InvalidParameterValue for another component or indicator.
-        :raises: DriverOperationError when EEM fails.
+        :raises: TemporaryFailure when EEM fails (see
+            :func:`utils.eem_errors`).
         """
         info = self._check_indicator(task, component, indicator)
         client = utils.get_client(info)

@@ -78,7 +78,7 @@ class DeviceStepsMixin(object):
         :param pci_device: ``{"type": [...]}``.
         :raises: InvalidParameterValue for a bad argument.
         :raises: Conflict when no free device of a type is left.
-        :raises: DriverOperationError when EEM fails.
+        :raises: TemporaryFailure when EEM fails.
         """
         types = _check_pci_device(task.node, pci_device)
         attached = []
@@ -108,7 +108,7 @@ class DeviceStepsMixin(object):
         Devices of the composition (compose, manage, attach) stay.
 
         :param task: a TaskManager instance.
-        :raises: Conflict, DriverOperationError when a device cannot be
+        :raises: Conflict, TemporaryFailure when a device cannot be
             released (the others are released).
         """
         released = claims.release(task.node,

@@ -26,7 +26,9 @@ Every error is an :mod:`ironic.common.exception` class:
 * ``NotFound`` (404): an EEIO id EEM does not know;
 * ``Conflict`` (409): a device that is not free, is down, is not in the
   server's group, or a server whose group is full (``max_eeio_count``);
-* ``DriverOperationError`` (500): EEM unreachable or failing.
+* ``TemporaryFailure`` (503): EEM unreachable, slow, failing or
+  answering garbage; ``InvalidParameterValue`` (400) when EEM refuses the
+  credentials of driver_info (see :func:`utils.eem_errors`).
 """
 
 from ironic.common import exception
@@ -166,7 +168,7 @@ def read_server(client, eesv_id, node=None):
     :param node: the Ironic node the server is, for messages; optional.
     :returns: a :class:`Server`.
     :raises: InvalidParameterValue on a malformed id, an EEIO id or an
-        EESV EEM does not know; DriverOperationError if EEM fails.
+        EESV EEM does not know; TemporaryFailure if EEM fails.
     """
     eesv_id = _check_eeid(eesv_id, 'eesv_id')
     return Server.from_device(_get_eesv(client, eesv_id, node))
@@ -229,7 +231,7 @@ def assign_group(client, server, node=None):
     :param node: the Ironic node the server is, for messages; optional.
     :returns: the new group id (str).
     :raises: Conflict if the server changed since it was read;
-        DriverOperationError if EEM fails; OutcomeUnknown.
+        TemporaryFailure if EEM fails; OutcomeUnknown.
     """
     old = server.group_id
     step = _('assigning a group to server engine %s') % server.id
@@ -270,7 +272,7 @@ def plug(client, server, eeio, node=None, field='resource_id'):
     :raises: InvalidParameterValue if ``eeio`` is a server engine.
     :raises: Conflict if the device is not free or is down, if the
         server's group is full, or if EEM refuses the move.
-    :raises: DriverOperationError if EEM fails (the move did not happen).
+    :raises: TemporaryFailure if EEM fails (the move did not happen).
     :raises: OutcomeUnknown if the move may have happened.
     """
     eeio_id = eeio.id.lower()
@@ -362,7 +364,7 @@ def connect(client, eesv_id, eeio_id, node=None, field='resource_id',
     :raises: NotFound if EEM does not know the device.
     :raises: Conflict if the device is not free or is down, or the server's
         group is full.
-    :raises: DriverOperationError if EEM cannot be reached or fails.
+    :raises: TemporaryFailure if EEM cannot be reached or fails.
     :raises: OutcomeUnknown if the move's answer was lost and a re-read
         could not tell whether it happened.
     """
@@ -390,7 +392,7 @@ def read_group(client, eesv_id, group_id=None, node=None):
         lower-case EE id -> Device of the EEIOs in its group (empty while
         it has no group of its own).
     :raises: InvalidParameterValue on a malformed id, an EEIO id or an
-        EESV EEM does not know; DriverOperationError if EEM fails.
+        EESV EEM does not know; TemporaryFailure if EEM fails.
     """
     eesv_id = _check_eeid(eesv_id, 'eesv_id')
     if group_id is not None:
@@ -421,7 +423,7 @@ def unplug(client, eesv, eeio, node=None, field='resource_id'):
     :param field: name of the request field that held the device.
     :raises: Conflict if the device is not in the server's group, or it
         changed since it was read.
-    :raises: DriverOperationError if EEM fails (nothing happened).
+    :raises: TemporaryFailure if EEM fails (nothing happened).
     :raises: OutcomeUnknown if the move may have happened.
     """
     eesv_id = eesv.id.lower()
@@ -467,7 +469,7 @@ def disconnect(client, eesv_id, eeio_id, node=None, field='resource_id',
     :raises: InvalidParameterValue on a malformed id or an id of the wrong
         kind of engine, or an EESV EEM does not know.
     :raises: Conflict if the device is not in the server's group.
-    :raises: DriverOperationError if EEM cannot be reached or fails.
+    :raises: TemporaryFailure if EEM cannot be reached or fails.
     :raises: OutcomeUnknown if the move may have happened.
     """
     eeio_id = _check_eeid(eeio_id, field)
@@ -488,7 +490,7 @@ def devices_of(client, eesv_id, node=None):
         its group (empty while the EESV has no group of its own).
     :raises: InvalidParameterValue on a malformed id, an EEIO id or an
         EESV EEM does not know.
-    :raises: DriverOperationError if EEM cannot be reached or fails.
+    :raises: TemporaryFailure if EEM cannot be reached or fails.
     """
     eesv_id = _check_eeid(eesv_id, 'eesv_id')
     eesv = _get_eesv(client, eesv_id, node)

@@ -32,8 +32,8 @@ move happens between the claim and its confirmation:
   repairs claims older than ``[expether] claim_timeout`` from EEM's view.
 
 Entry points for other code: :func:`attach`, :func:`attach_free`,
-:func:`detach`, :func:`release`, :func:`devices_of_node`,
-:func:`pod_manager_of_node`; the building blocks :func:`claim_device`,
+:func:`detach`, :func:`release`, :func:`devices_of_node`; the building
+blocks :func:`claim_device`,
 :func:`claim_free_device`, :func:`confirm_claim` and
 :func:`release_claim`.
 """
@@ -50,6 +50,7 @@ from ironic_expether.eem_access import fabric
 from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
+from ironic_expether.pool import podm as podm_api
 
 LOG = log.getLogger(__name__)
 
@@ -208,20 +209,6 @@ def devices_of_node(node_uuid, purpose=None):
     return db_api.list_devices(node_uuid=node_uuid, purpose=purpose)
 
 
-def pod_manager_of_node(node):
-    """The pod manager of a node's EEM, registered on first sight.
-
-    :param node: an Ironic node with ``eem_address`` in ``driver_info``.
-    :returns: a :class:`~ironic_expether.pool.db.models.PodManager`.
-    :raises: MissingParameterValue, InvalidParameterValue for a bad
-        ``driver_info``.
-    """
-    info = driver_utils.parse_driver_info(node)
-    return db_api.ensure_pod_manager_for_url(
-        info['address'], username=info['username'],
-        password=info['password'], verify=info['verify'])
-
-
 def _import_device(podm, client, eeid, node):
     """Add a device EEM knows but the pool does not have yet."""
     with driver_utils.eem_errors(node, 'reading device %s' % eeid,
@@ -314,9 +301,7 @@ def attach(node, device_ref, purpose=models.PURPOSE_COMPOSITION):
     :raises: DriverOperationError if EEM fails; the claim is undone.
     """
     _check_purpose(purpose)
-    info = driver_utils.parse_driver_info(node)
-    podm = pod_manager_of_node(node)
-    client = driver_utils.get_client(node)
+    podm, client, eesv_id = podm_api.server_of(node)
     device = _resolve(node, podm, device_ref, client=client)
     if (device.node_uuid == node.uuid
             and device.state == models.DEVICE_ALLOCATED):
@@ -325,12 +310,11 @@ def attach(node, device_ref, purpose=models.PURPOSE_COMPOSITION):
                               'node': node.uuid})
         return device
     device = claim_device(None, device.uuid, node.uuid, purpose)
-    return _connect(node, device, client, info['eesv_id'])
+    return _connect(node, device, client, eesv_id)
 
 
 def attach_free(node, pci_type, purpose=models.PURPOSE_COMPOSITION,
-                exclude=(), podm=None, client=None, server=None,
-                listing=None):
+                exclude=(), server=None, engine=None, listing=None):
     """Attach any free device of a type to a node.
 
     When EEM refuses the claimed device with a 404/409 (not really free,
@@ -343,10 +327,11 @@ def attach_free(node, pci_type, purpose=models.PURPOSE_COMPOSITION,
     :param pci_type: the device type (``GPU``, ``SSD``, ``NIC``, ...).
     :param purpose: ``composition`` or ``deployment``.
     :param exclude: uuids of devices not to take.
-    :param podm: the node's pod manager, if the caller has it.
-    :param client: the node's EEM client, if the caller has it.
-    :param server: the node's :class:`~ironic_expether.drivers.fabric.
-        Server`, if the caller read it (then updated by the move).
+    :param server: the node's :class:`ironic_expether.pool.podm.Server`
+        when the caller has it (compose); None to derive it from the node.
+    :param engine: the node's server engine as the caller read it, a
+        :class:`ironic_expether.eem_access.fabric.Server` (updated by the
+        move), or None to read it.
     :param listing: dict of lower-case EE id -> EEM Device the caller read
         (compose's listing); the device moved is not read again, its move
         carries the ``update_time`` of the listing.
@@ -356,11 +341,7 @@ def attach_free(node, pci_type, purpose=models.PURPOSE_COMPOSITION,
     :raises: DriverOperationError if EEM fails; the claim is undone, or
         kept when the move may have happened.
     """
-    info = driver_utils.parse_driver_info(node)
-    if podm is None:
-        podm = pod_manager_of_node(node)
-    if client is None:
-        client = driver_utils.get_client(node)
+    podm, client, eesv_id = server or podm_api.server_of(node)
     exclude = set(exclude)
     last_error = None
     for _try in range(MAX_ATTACH_TRIES):
@@ -368,8 +349,8 @@ def attach_free(node, pci_type, purpose=models.PURPOSE_COMPOSITION,
                                    exclude=exclude)
         eeio = (listing or {}).get(device.eeid.lower())
         try:
-            return _connect(node, device, client, info['eesv_id'],
-                            server=server, eeio=eeio)
+            return _connect(node, device, client, eesv_id,
+                            server=engine, eeio=eeio)
         except (exception.NotFound, exception.Conflict) as e:
             LOG.warning('EEM refused device %(dev)s (%(eeid)s) for node '
                         '%(node)s: %(err)s; trying another one',
@@ -397,7 +378,7 @@ def detach(node, device_ref):
         allocated.
     """
     info = driver_utils.parse_driver_info(node)
-    podm = pod_manager_of_node(node)
+    podm = podm_api.pod_manager_of_node(node, info=info)
     device = _resolve(node, podm, device_ref)
     return _detach(node, device, info['eesv_id'])
 
@@ -527,7 +508,7 @@ def release(node, device_refs=None, purpose=None, client=None, settle=False):
     if device_refs is None:
         devices = devices_of_node(node.uuid, purpose=purpose)
     else:
-        podm = pod_manager_of_node(node)
+        podm = podm_api.pod_manager_of_node(node, info=info)
         devices = [_resolve(node, podm, ref) for ref in device_refs]
     if client is None:
         client = driver_utils.get_client(node)

@@ -66,7 +66,6 @@ import datetime
 import gc
 import threading
 
-from ironic.common import driver_factory
 from ironic.common import exception
 from ironic.common import states
 from ironic.conductor import task_manager
@@ -74,7 +73,6 @@ from ironic.conductor import utils as conductor_utils
 from ironic.conf import CONF
 from ironic.db import api as ironic_dbapi
 from ironic.db.sqlalchemy import models as ironic_models
-from ironic import objects
 from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log
 from oslo_utils import timeutils
@@ -90,6 +88,7 @@ from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
 from ironic_expether.pool.db import session
 from ironic_expether.pool import describe
+from ironic_expether.pool import podm as podm_api
 
 LOG = log.getLogger(__name__)
 
@@ -98,7 +97,7 @@ FAILED = 'FAILED'
 #: Only with ``use_lease``: another conductor holds the pod manager.
 SKIPPED = 'SKIPPED'
 
-DRIVER = compose.DRIVER
+DRIVER = podm_api.DRIVER
 #: ``event_type`` of the node history records discovery writes.
 HISTORY_EVENT_TYPE = 'expether'
 
@@ -598,22 +597,15 @@ class Reconciler(object):
         for eesv_id in candidates:
             if eesv_id in done:
                 continue
-            node_uuid = compose.node_uuid_for(self.podm.uuid, eesv_id)
+            node_uuid = podm_api.node_uuid_for(self.podm.uuid, eesv_id)
             if not db_api.record_enrollment(self.podm.uuid, eesv_id,
                                             node_uuid):
                 continue  # another conductor enrolls it
-            node = objects.Node(
-                self.context, uuid=node_uuid, driver=DRIVER,
-                driver_info=compose.node_driver_info(self.podm, eesv_id),
-                provision_state=states.ENROLL,
-                power_state=states.NOSTATE,
-                resource_class=CONF.default_resource_class,
-                conductor_group='', properties={},
-                description='Enrolled by ExpEther discovery from pod '
-                            'manager %s' % self.podm.name)
             try:
-                driver_factory.check_and_update_node_interfaces(node)
-                node.create()
+                podm_api.new_node(
+                    self.context, self.podm, eesv_id,
+                    description='Enrolled by ExpEther discovery from pod '
+                                'manager %s' % self.podm.name)
             except exception.IronicException as e:
                 # NodeAlreadyExists too: compose or manage made it, not us.
                 db_api.delete_enrollment(self.podm.uuid, eesv_id)
@@ -735,7 +727,7 @@ def sync_pod_manager(context, podm, use_lease=False, node_rows=None):
         LOG.debug('Pod manager %s is synced by another conductor',
                   podm.uuid)
         return dict(result, status=SKIPPED)
-    client = compose.client_for(podm)
+    client = podm_api.client_for(podm)
     try:
         with _gc_paused():
             eem_devices = client.list_devices()

@@ -101,8 +101,12 @@ def validate(schema, body, what):
     :raises: MissingParameterValue naming a missing required field.
     """
     validator = jsonschema.Draft7Validator(schema)
+    # NOTE(expether): the shallowest error first; at the same depth an
+    # unknown field before a missing one, since a misspelt field is both.
     errors = sorted(validator.iter_errors(body),
-                    key=lambda e: (len(e.absolute_path), str(e.path)))
+                    key=lambda e: (len(e.absolute_path),
+                                   e.validator != 'additionalProperties',
+                                   str(e.path)))
     if not errors:
         return
     error = errors[0]

@@ -307,6 +307,9 @@ class ValenceAPI(object):
         except ValueError as exc:
             raise errors.BadRequest('The request body is not valid JSON: '
                                     '%s.' % exc)
+        except RecursionError:
+            raise errors.BadRequest('The request body is nested too '
+                                    'deeply.')
         if not isinstance(body, dict):
             raise errors.BadRequest('The request body must be a JSON '
                                     'object, not a JSON %s.'

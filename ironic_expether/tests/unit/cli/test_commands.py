@@ -92,10 +92,14 @@ class PoolTest(CommandTestCase):
                          fakes.response(200, {'devices': list(DEVICES)}))
         headers, rows = self.table(pool.ListPool)
         self.assertEqual(pool.LIST_HEADERS, headers)
-        self.assertEqual(['d1', 'GPU', 'free', None, None, '0x8cdf9d910001',
-                          '4093', PODM], rows[0])
+        self.assertEqual(['d1', 'GPU', 'free', None, '0x8cdf9d910001',
+                          '4093'], rows[0])
         self.assertEqual(4, len(rows))
-        self.assertEqual([{}], self.session.bodies(
+        headers, rows = self.table(pool.ListPool, '--long')
+        self.assertEqual(pool.LONG_HEADERS, headers)
+        self.assertEqual(['d2', 'GPU', 'allocated', NODE, '0x8cdf9d910002',
+                          '4093', None, PODM], rows[1])
+        self.assertEqual([{}, {}], self.session.bodies(
             'GET', fakes.driver_path('devices')))
 
     def test_list_filters(self):
@@ -144,6 +148,8 @@ class PoolTest(CommandTestCase):
             'GET', fakes.driver_path('device')))
         self.assertEqual('0x8cdf9d910002', data['eeid'])
         self.assertEqual('NVIDIA', data['vendor_name'])
+        self.assertEqual('40g', data['engine_type'])
+        self.assertNotIn('model', data)
         self.assertEqual(NODE, data['node_uuid'])
 
     def test_show_not_found(self):
@@ -322,6 +328,16 @@ class NodeCommandsTest(CommandTestCase):
             'redfish_verify_ca': 'False'}, 'mac': '52:54:00:00:00:01'}],
             self.session.bodies('POST', fakes.node_path('web1')))
         self.assertEqual('ironic', data['managed_by'])
+
+    @mock.patch('sys.stdin', autospec=True)
+    def test_register_no_password(self, mock_stdin):
+        mock_stdin.isatty.return_value = False
+        self.useFixture(_NoEnv(node.BMC_PASSWORD_ENV))
+        error = self.assertRaises(
+            exceptions.CommandError, self.show, node.Register, 'web1',
+            '--bmc-address', '10.0.0.1', '--bmc-username', 'root')
+        self.assertIn(node.BMC_PASSWORD_ENV, str(error))
+        self.assertEqual([], self.session.calls)
 
     def test_register_password_on_argv(self):
         error = self.assertRaises(

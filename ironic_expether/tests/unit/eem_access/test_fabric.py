@@ -154,7 +154,7 @@ class ConnectTestCase(FabricTestCase):
         self.client.list_devices.return_value = []
         self.client.set_group.side_effect = eem.EEMServerError(
             'PUT', 'devices/x/group_id', 500)
-        exc = self.assertRaises(exception.DriverOperationError,
+        exc = self.assertRaises(exception.TemporaryFailure,
                                 fabric.connect, self.client, base.EESV_ID,
                                 base.EEIO_ID)
         self.assertIn('attaching device %s' % base.EEIO_ID, str(exc))
@@ -180,7 +180,7 @@ class LostAnswerTestCase(FabricTestCase):
         self.client.set_group.side_effect = eem.EEMMalformedResponse(
             'PUT', 'devices/x/group_id', 200, 'truncated')
         self.devices(base.eeio())
-        exc = self.assertRaises(exception.DriverOperationError, fabric.plug,
+        exc = self.assertRaises(exception.TemporaryFailure, fabric.plug,
                                 self.client, self.server, base.eeio())
         self.assertIn('attaching device %s' % base.EEIO_ID, str(exc))
         self.assertEqual(0, self.server.count)
@@ -193,7 +193,7 @@ class LostAnswerTestCase(FabricTestCase):
         exc = self.assertRaises(fabric.OutcomeUnknown, fabric.plug,
                                 self.client, self.server, base.eeio())
         self.assertEqual(base.EEIO_ID, exc.eeid)
-        self.assertIsInstance(exc.error, exception.DriverOperationError)
+        self.assertIsInstance(exc.error, exception.TemporaryFailure)
         self.assertIn('attaching device', str(exc.error))
 
     def test_refusal_is_not_reread(self):

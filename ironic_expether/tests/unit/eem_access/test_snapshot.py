@@ -108,7 +108,7 @@ class SnapshotTestCase(db_base.DbTestCase):
         self.client.list_devices.side_effect = eem.EEMConnectionError(
             'GET', 'devices/detail', 'refused')
         for node in self.nodes:
-            exc = self.assertRaises(exception.DriverOperationError,
+            exc = self.assertRaises(exception.TemporaryFailure,
                                     driver_utils.eem_power_state, node)
             self.assertIn('refused', str(exc))
         self.assertEqual(1, self.client.list_devices.call_count)

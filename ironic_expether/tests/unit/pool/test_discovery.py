@@ -39,6 +39,7 @@ from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
 from ironic_expether.pool.db import session
 from ironic_expether.pool import discovery
+from ironic_expether.pool import podm as podm_api
 from ironic_expether.tests.unit.pool import base
 
 GPU = inventory.PCI_CATALOGUE['GPU'][1][0]
@@ -140,7 +141,7 @@ class DiscoveryTestCase(base.PoolTestCase):
         podm = podm or self.podm
         return obj_utils.create_test_node(
             self.context, uuid=kw.pop('uuid', None) or
-            compose.node_uuid_for(podm.uuid, eesv_id),
+            podm_api.node_uuid_for(podm.uuid, eesv_id),
             driver='expether',
             driver_info={'eem_address': podm.url, 'eesv_id': eesv_id},
             **kw)
@@ -815,7 +816,7 @@ class EnrollTestCase(DiscoveryTestCase):
                           new.driver_info['eem_address'],
                           new.driver_info['eem_username'],
                           new.power_interface))
-        self.assertEqual(compose.node_uuid_for(self.podm.uuid, EESV1),
+        self.assertEqual(podm_api.node_uuid_for(self.podm.uuid, EESV1),
                          new.uuid)
 
     def test_deleted_node_not_enrolled_again(self):
@@ -827,7 +828,7 @@ class EnrollTestCase(DiscoveryTestCase):
             sorted(e.eeid for e in db_api.list_enrolled_servers(
                 self.podm.uuid)))
         node = objects.Node.get_by_uuid(
-            self.context, compose.node_uuid_for(self.podm.uuid, EESV1))
+            self.context, podm_api.node_uuid_for(self.podm.uuid, EESV1))
         node.destroy()
         with WriteCounter(session.get_engine()) as writes:
             result = self.sync()[0]
@@ -842,7 +843,7 @@ class EnrollTestCase(DiscoveryTestCase):
     def test_failed_enrollment_tried_again(self):
         self.config(auto_enroll=True, group='expether')
         self.set_pod(eesv(EESV1))
-        with mock.patch.object(discovery.driver_factory,
+        with mock.patch.object(podm_api.driver_factory,
                                'check_and_update_node_interfaces',
                                autospec=True,
                                side_effect=exception.InvalidParameterValue(
@@ -872,7 +873,7 @@ class EnrollTestCase(DiscoveryTestCase):
                     [eem.Device(eesv(EESV1))]).run()
                 objects.Node.get_by_uuid(
                     self.context,
-                    compose.node_uuid_for(self.podm.uuid, EESV1)).destroy()
+                    podm_api.node_uuid_for(self.podm.uuid, EESV1)).destroy()
             return nodes
 
         with mock.patch.object(discovery.Reconciler, '_managed_nodes',
