@@ -73,15 +73,6 @@ def _get_eeio(client, eeio_id, node, field):
     return eeio
 
 
-def _has_own_group(eesv):
-    """Tell whether an EESV was given a group of its own (16..4092)."""
-    try:
-        gid = int(eesv.group_id)
-    except (TypeError, ValueError):
-        return False
-    return eem.MIN_GROUP_ID <= gid <= eem.MAX_GROUP_ID
-
-
 def connect(client, eesv_id, eeio_id, node=None, field='resource_id'):
     """Plug a device (EEIO) into a server (EESV).
 
@@ -112,7 +103,7 @@ def connect(client, eesv_id, eeio_id, node=None, field='resource_id'):
     eeio = _get_eeio(client, eeio_id, node, field)
 
     gid = eesv.group_id
-    own_group = _has_own_group(eesv)
+    own_group = eesv.has_own_group
     if own_group and eeio.group_id == gid:
         LOG.info('Device %(eeio)s is already in group %(gid)s of server '
                  'engine %(eesv)s; nothing to do.',
@@ -177,7 +168,7 @@ def disconnect(client, eesv_id, eeio_id, node=None, field='resource_id'):
     eeio_id = _check_eeid(eeio_id, field)
     eesv = _get_eesv(client, eesv_id, node)
     eeio = _get_eeio(client, eeio_id, node, field)
-    if not _has_own_group(eesv) or eeio.group_id != eesv.group_id:
+    if not eesv.has_own_group or eeio.group_id != eesv.group_id:
         raise exception.Conflict(
             _('Device %(eeio)s is not attached to server engine %(eesv)s: '
               'it is in group %(gid)s, the server in group '
@@ -208,7 +199,7 @@ def devices_of(client, eesv_id, node=None):
     """
     eesv_id = _check_eeid(eesv_id, 'eesv_id')
     eesv = _get_eesv(client, eesv_id, node)
-    if not _has_own_group(eesv):
+    if not eesv.has_own_group:
         return eesv, []
     with utils.eem_errors(node, _('listing group %s') % eesv.group_id,
                           client=client):

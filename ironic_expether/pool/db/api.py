@@ -62,6 +62,7 @@ from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from ironic_expether import eem
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.pool.db import models
 from ironic_expether.pool.db import session
 
@@ -227,9 +228,10 @@ def create_pod_manager(values):
                 'A pod manager needs a %s' % field)
     values = _pod_manager_values(values)
     values.setdefault('uuid', uuidutils.generate_uuid())
-    if values.get('driver', 'expether') != 'expether':
+    if values.get('driver', driver_utils.DRIVER) != driver_utils.DRIVER:
         raise exception.InvalidParameterValue(
-            'driver must be expether, not %r' % values['driver'])
+            'driver must be %(driver)s, not %(value)r' %
+            {'driver': driver_utils.DRIVER, 'value': values['driver']})
     return _insert(models.PodManager(**values), 'pod manager', values)
 
 
