@@ -170,12 +170,16 @@ def normalize_verify(verify):
 def normalize_eeid(eeid):
     """Normalise an EE id to lower case.
 
+    The rule is :func:`ironic_expether.eem_access.utils.normalize_eeid`'s;
+    surrounding blanks are dropped first.
+
     :param eeid: an EE id (``0x`` and 10 to 12 hex digits).
     :returns: the EE id in lower case.
     :raises: InvalidParameterValue if it does not match the pattern.
     """
-    value = eeid.strip().lower() if isinstance(eeid, str) else None
-    if not eem.is_valid_eeid(value):
+    value = driver_utils.normalize_eeid(
+        eeid.strip() if isinstance(eeid, str) else None)
+    if value is None:
         raise exception.InvalidParameterValue(
             'EE id must be 0x followed by 10 to 12 hexadecimal digits, not '
             '%r' % (eeid,))
