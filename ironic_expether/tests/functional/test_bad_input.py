@@ -340,6 +340,12 @@ def node_cases():
              'too large'),
         case('unknown node method', 'ironic', 'POST', node + 'reflash',
              {}, None, 'reflash'),
+        case('node ident traversal', 'ironic', 'POST',
+             '/v1/nodes/..%2F..%2Fdrivers/vendor_passthru?method=attach',
+             {'resource_id': '{device}'}, None),
+        case('unknown node', 'ironic', 'POST',
+             '/v1/nodes/%s/vendor_passthru?method=attach' % RANDOM_UUID,
+             {'resource_id': '{device}'}, 404, RANDOM_UUID),
     ]
     return cases
 

@@ -19,6 +19,7 @@ The real commands, installed by this package's ``openstack.baremetal.v1``
 entry points, run against the standalone stack.
 """
 
+import collections
 import os
 import subprocess
 import uuid
@@ -105,6 +106,18 @@ class CLITest(base.StackTestCase):
         shown = self.expether('pool', 'show', free[0]['EE ID']).data
         self.assertEqual(free[0]['UUID'], shown['uuid'])
         self.assertEqual('free', shown['state'])
+        # Models: the PCI ids EEM reports, as a column and a filter.
+        eem = {d['id']: d for d in self.eem_devices()}
+        models = collections.Counter()
+        for row in self.pool('--state', 'free', '--long'):
+            wire = eem[row['EE ID']]
+            model = '0x%04x:0x%04x' % (int(wire['pcie_vendor_id'], 16),
+                                       int(wire['pcie_device_id'], 16))
+            self.assertTrue(row['Model'].startswith(model), row)
+            models[model] += 1
+        model, count = models.most_common(1)[0]
+        self.assertEqual(count, len(self.pool('--model', model, '--state',
+                                              'free')))
         # The same command through python-openstackclient.
         self.assertEqual(summary, self.openstack('pool', 'summary').data)
 

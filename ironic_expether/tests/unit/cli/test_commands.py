@@ -35,16 +35,22 @@ NODE = '1be26c0b-03f2-4d2e-ae87-c02d7f33c123'
 FLAVOR = '2ce26c0b-03f2-4d2e-ae87-c02d7f33c123'
 
 
-def _device(uuid, pci_type, state, eeid, node_uuid=None, podm=PODM):
+def _device(uuid, pci_type, state, eeid, node_uuid=None, podm=PODM,
+            ids=(None, None), names=(None, None)):
     return {'uuid': uuid, 'podm_id': podm, 'type': pci_type,
             'state': state, 'node_id': None, 'node_uuid': node_uuid,
             'resource_uri': 'devices/%s' % eeid, 'pooled_group_id': '4093',
-            'purpose': None}
+            'purpose': None, 'pci_vendor_id': ids[0],
+            'pci_device_id': ids[1], 'vendor_name': names[0],
+            'device_name': names[1]}
 
 
+A100 = ('0x10de', '0x20b0')
+T4 = ('0x10de', '0x1eb8')
 DEVICES = [
-    _device('d1', 'GPU', 'free', '0x8cdf9d910001'),
-    _device('d2', 'GPU', 'allocated', '0x8cdf9d910002', NODE),
+    _device('d1', 'GPU', 'free', '0x8cdf9d910001', ids=A100,
+            names=('NVIDIA Corporation', 'GA100 [A100 SXM4 40GB]')),
+    _device('d2', 'GPU', 'allocated', '0x8cdf9d910002', NODE, ids=T4),
     _device('d3', 'SSD', 'free', '0x8cdf9d910003'),
     _device('d4', 'SSD', 'missing', '0x8cdf9d910004', podm=PODM2),
 ]
@@ -97,10 +103,30 @@ class PoolTest(CommandTestCase):
         self.assertEqual(4, len(rows))
         headers, rows = self.table(pool.ListPool, '--long')
         self.assertEqual(pool.LONG_HEADERS, headers)
+        self.assertEqual(['d1', 'GPU', 'free', None, '0x8cdf9d910001',
+                          '4093', '0x10de:0x20b0 (NVIDIA Corporation GA100 '
+                          '[A100 SXM4 40GB])', None, PODM], rows[0])
         self.assertEqual(['d2', 'GPU', 'allocated', NODE, '0x8cdf9d910002',
-                          '4093', None, PODM], rows[1])
+                          '4093', '0x10de:0x1eb8', None, PODM], rows[1])
+        self.assertIsNone(rows[2][6])
         self.assertEqual([{}, {}], self.session.bodies(
             'GET', fakes.driver_path('devices')))
+
+    def test_list_by_model(self):
+        self.session.add('GET', fakes.driver_path('devices'),
+                         fakes.response(200, {'devices': list(DEVICES)}))
+        headers, rows = self.table(pool.ListPool, '--model', '10DE:1eb8')
+        self.assertEqual(['d2'], [r[0] for r in rows])
+        headers, rows = self.table(pool.ListPool, '--model',
+                                   '0x10de:0x20b0')
+        self.assertEqual(['d1'], [r[0] for r in rows])
+
+    def test_list_bad_model(self):
+        for value in ('nvidia', '10de:', '10de:1:2', '10000:1'):
+            error = self.assertRaises(exceptions.CommandError, self.table,
+                                      pool.ListPool, '--model', value)
+            self.assertIn('--model', str(error))
+        self.assertEqual([], self.session.calls)
 
     def test_list_filters(self):
         self.session.add('GET', fakes.driver_path('devices'),
@@ -135,6 +161,18 @@ class PoolTest(CommandTestCase):
         self.assertEqual([[PODM, 'GPU', 1, 1, 0, 0, 2],
                           [PODM, 'SSD', 1, 0, 0, 0, 1],
                           [PODM2, 'SSD', 0, 0, 0, 1, 1]], rows)
+
+    def test_summary_by_model(self):
+        self.session.add('GET', fakes.driver_path('devices'),
+                         fakes.response(200, {'devices': list(DEVICES)}))
+        headers, rows = self.table(pool.SummaryPool, '--by-model')
+        self.assertEqual('Model', headers[2])
+        self.assertEqual(
+            [[PODM, 'GPU', '0x10de:0x1eb8', 0, 1, 0, 0, 1],
+             [PODM, 'GPU', '0x10de:0x20b0 (NVIDIA Corporation GA100 [A100 '
+              'SXM4 40GB])', 1, 0, 0, 0, 1],
+             [PODM, 'SSD', None, 1, 0, 0, 0, 1],
+             [PODM2, 'SSD', None, 0, 0, 0, 1, 1]], rows)
 
     def test_show(self):
         detail = dict(DEVICES[1], properties={

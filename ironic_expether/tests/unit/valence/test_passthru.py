@@ -161,7 +161,8 @@ class PassthruTestCase(mgr_utils.ServiceSetUpMixin, fakes.ComposeTestCase):
         self.assertEqual(2, len(everything))
         self.assertEqual({'uuid', 'podm_id', 'type', 'state', 'node_id',
                           'resource_uri', 'pooled_group_id', 'node_uuid',
-                          'purpose'}, set(everything[0]))
+                          'purpose', 'pci_vendor_id', 'pci_device_id',
+                          'vendor_name', 'device_name'}, set(everything[0]))
         by_node = self.driver_call('devices', node_id=node.uuid)['devices']
         by_index = self.driver_call(
             'devices', node_id=node.driver_info['eesv_id'])['devices']
