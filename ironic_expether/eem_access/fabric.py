@@ -73,10 +73,10 @@ def _get_eeio(client, eeio_id, node, field):
     return eeio
 
 
-def _has_own_group(eesv):
-    """Tell whether an EESV was given a group of its own (16..4092)."""
+def _is_own_group(group_id):
+    """Whether a group id is a user group (16..4092), not a default one."""
     try:
-        gid = int(eesv.group_id)
+        gid = int(group_id)
     except (TypeError, ValueError):
         return False
     return eem.MIN_GROUP_ID <= gid <= eem.MAX_GROUP_ID
@@ -129,7 +129,7 @@ class Server(object):
     @property
     def own_group(self):
         """Whether the server engine has a group of its own (16..4092)."""
-        return _has_own_group(self)
+        return _is_own_group(self.group_id)
 
     @classmethod
     def from_listing(cls, eesv, devices):
@@ -237,7 +237,7 @@ def assign_group(client, server, node=None):
     step = _('assigning a group to server engine %s') % server.id
 
     def applied(eesv):
-        return eesv.group_id if _has_own_group(eesv) else None
+        return eesv.group_id if eesv.has_own_group else None
 
     server.group_id = _write(
         client, node, step, server.id,
@@ -396,11 +396,7 @@ def read_group(client, eesv_id, group_id=None, node=None):
     """
     eesv_id = _check_eeid(eesv_id, 'eesv_id')
     if group_id is not None:
-        try:
-            own = eem.MIN_GROUP_ID <= int(group_id) <= eem.MAX_GROUP_ID
-        except (TypeError, ValueError):
-            own = False
-        if own:
+        if _is_own_group(group_id):
             with utils.eem_errors(node, _('listing group %s') % group_id,
                                   client=client):
                 members = client.list_devices(group_id=group_id)
@@ -432,7 +428,7 @@ def unplug(client, eesv, eeio, node=None, field='resource_id'):
             _('Device %(eeio)s is not attached to server engine %(eesv)s: '
               'EEM does not show it in the server\'s group %(sgid)s.') %
             {'eeio': field, 'eesv': eesv_id, 'sgid': eesv.group_id})
-    if not _has_own_group(eesv) or eeio.group_id != eesv.group_id:
+    if not eesv.has_own_group or eeio.group_id != eesv.group_id:
         raise exception.Conflict(
             _('Device %(eeio)s is not attached to server engine %(eesv)s: '
               'it is in group %(gid)s, the server in group '
@@ -494,7 +490,7 @@ def devices_of(client, eesv_id, node=None):
     """
     eesv_id = _check_eeid(eesv_id, 'eesv_id')
     eesv = _get_eesv(client, eesv_id, node)
-    if not _has_own_group(eesv):
+    if not eesv.has_own_group:
         return eesv, []
     with utils.eem_errors(node, _('listing group %s') % eesv.group_id,
                           client=client):

@@ -42,6 +42,10 @@ from ironic_expether.eem_access import snapshot
 
 LOG = log.getLogger(__name__)
 
+#: The name of the hardware type (and of its interfaces), as Ironic's nodes
+#: spell it; the one place the plugin writes it down.
+DRIVER = 'expether'
+
 REQUIRED_PROPERTIES = {
     'eem_address': _('URL of the ExpEther Manager (EEM) REST API, ending in '
                      '"/eem", for example "https://eem.example.com:30500/'
@@ -400,7 +404,7 @@ def eem_errors(node, step, address=None, client=None, not_found=None):
                 isinstance(e, eem.EEMHTTPError) and e.status_code == 429):
             raise exception.TemporaryFailure(
                 '%s %s' % (msg, _('Retry when EEM answers again.'))) from e
-        raise exception.DriverOperationError(driver='expether',
+        raise exception.DriverOperationError(driver=DRIVER,
                                              reason=msg) from e
 
 

@@ -41,6 +41,7 @@ blocks :func:`claim_device`,
 import random
 
 from ironic.common import exception
+from ironic.common.i18n import _
 from oslo_log import log
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
@@ -66,13 +67,13 @@ MAX_ATTACH_TRIES = 3
 def _check_purpose(purpose):
     if purpose not in models.PURPOSES:
         raise exception.InvalidParameterValue(
-            'purpose must be one of %(choices)s, not %(value)r' %
+            _('purpose must be one of %(choices)s, not %(value)r') %
             {'choices': ', '.join(models.PURPOSES), 'value': purpose})
 
 
 def _describe(device):
-    holder = (' by node %s' % device.node_uuid) if device.node_uuid else ''
-    return ('Device %(uuid)s (%(eeid)s) is %(state)s%(holder)s' %
+    holder = (_(' by node %s') % device.node_uuid) if device.node_uuid else ''
+    return (_('Device %(uuid)s (%(eeid)s) is %(state)s%(holder)s') %
             {'uuid': device.uuid, 'eeid': device.eeid,
              'state': device.state, 'holder': holder})
 
@@ -101,7 +102,7 @@ def claim_device(context, device_uuid, node_uuid,
              'purpose': purpose, 'claimed_at': timeutils.utcnow()}):
         return db_api.get_device(device_uuid)
     device = db_api.get_device(device_uuid)
-    raise exception.Conflict('%s, not free' % _describe(device))
+    raise exception.Conflict(_('%s, not free') % _describe(device))
 
 
 def claim_free_device(podm_uuid, pci_type, node_uuid,
@@ -135,8 +136,8 @@ def claim_free_device(podm_uuid, pci_type, node_uuid,
             if d.uuid not in exclude][:CANDIDATES_PER_ROUND]
         if not candidates:
             raise exception.Conflict(
-                'No free device of type %(type)s is left in pod manager '
-                '%(podm)s' % {'type': pci_type, 'podm': podm_uuid})
+                _('No free device of type %(type)s is left in pod manager '
+                  '%(podm)s') % {'type': pci_type, 'podm': podm_uuid})
         random.shuffle(candidates)
         for device_uuid in candidates:
             if db_api.compare_and_set_device(
@@ -148,9 +149,9 @@ def claim_free_device(podm_uuid, pci_type, node_uuid,
                            'type': pci_type})
                 return db_api.get_device(device_uuid)
     raise exception.Conflict(
-        'Could not claim a free device of type %(type)s in pod manager '
-        '%(podm)s: every candidate was taken by concurrent requests; try '
-        'again' % {'type': pci_type, 'podm': podm_uuid})
+        _('Could not claim a free device of type %(type)s in pod manager '
+          '%(podm)s: every candidate was taken by concurrent requests; try '
+          'again') % {'type': pci_type, 'podm': podm_uuid})
 
 
 def confirm_claim(device_uuid, node_uuid, group_id):
@@ -173,9 +174,9 @@ def confirm_claim(device_uuid, node_uuid, group_id):
             values):
         return db_api.get_device(device_uuid)
     device = db_api.get_device(device_uuid)
-    raise exception.Conflict('%(desc)s; node %(node)s no longer holds its '
-                             'claim' % {'desc': _describe(device),
-                                        'node': node_uuid})
+    raise exception.Conflict(_('%(desc)s; node %(node)s no longer holds '
+                               'its claim') % {'desc': _describe(device),
+                                               'node': node_uuid})
 
 
 def release_claim(device_uuid, node_uuid):
@@ -211,12 +212,12 @@ def devices_of_node(node_uuid, purpose=None):
 
 def _import_device(podm, client, eeid, node):
     """Add a device EEM knows but the pool does not have yet."""
-    with driver_utils.eem_errors(node, 'reading device %s' % eeid,
+    with driver_utils.eem_errors(node, _('reading device %s') % eeid,
                                  client=client):
         eem_device = client.get_device(eeid)
     if not eem_device.is_eeio:
         raise exception.InvalidParameterValue(
-            'resource_id: %s is a server engine (EESV), not a device' %
+            _('resource_id: %s is a server engine (EESV), not a device') %
             eeid)
     values = db_api.device_values_from_eem(eem_device)
     if not eem_device.is_up:
@@ -386,9 +387,9 @@ def detach(node, device_ref):
 def _detach(node, device, eesv_id, client=None, group=None):
     """Claim, EEM move, free; ``group`` is fabric.read_group's answer."""
     if device.node_uuid != node.uuid:
-        raise exception.Conflict('%(desc)s, not attached to node %(node)s' %
-                                 {'desc': _describe(device),
-                                  'node': node.uuid})
+        raise exception.Conflict(
+            _('%(desc)s, not attached to node %(node)s') %
+            {'desc': _describe(device), 'node': node.uuid})
     if device.state == models.DEVICE_MISSING:
         db_api.update_device(
             device.uuid, {'node_uuid': None, 'purpose': None,
@@ -406,7 +407,7 @@ def _detach(node, device, eesv_id, client=None, group=None):
             {'state': models.DEVICE_CLAIMED,
              'claimed_at': timeutils.utcnow()}):
         device = db_api.get_device(device.uuid)
-        raise exception.Conflict('%s; it cannot be detached now' %
+        raise exception.Conflict(_('%s; it cannot be detached now') %
                                  _describe(device))
     if client is None:
         client = driver_utils.get_client(node)

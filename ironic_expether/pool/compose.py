@@ -96,13 +96,6 @@ COMPOSABLE_STATES = (states.ENROLL, states.MANAGEABLE, states.AVAILABLE)
 COMPOSING_PROPERTY = 'expether_composing'
 
 
-def _own_group(eesv):
-    try:
-        return eem.MIN_GROUP_ID <= int(eesv.group_id) <= eem.MAX_GROUP_ID
-    except (TypeError, ValueError):
-        return False
-
-
 def node_is_idle(node):
     """Whether an enrolled node may be taken by compose.
 
@@ -134,7 +127,7 @@ def select_candidates(eem_devices, nodes, count):
             continue
         if eesv.max_eeio_count is not None and eesv.max_eeio_count < count:
             continue
-        used = per_group[eesv.group_id] if _own_group(eesv) else 0
+        used = per_group[eesv.group_id] if eesv.has_own_group else 0
         if used:
             # Devices of others (or leaked ones) are in its group.
             continue

@@ -200,7 +200,7 @@ class Reconciler(object):
         if not creates:
             return
         try:
-            db_api.create_devices(self.podm.uuid, creates)
+            db_api.create_devices(self.podm.uuid, creates, returning=False)
         except exception.Conflict:
             # A concurrent sync (the passthru) added some of them.
             for values in creates:

@@ -52,7 +52,7 @@ from ironic_expether.pool.db import models
 LOG = log.getLogger(__name__)
 
 #: The name of the hardware type, as Ironic nodes spell it.
-DRIVER = 'expether'
+DRIVER = driver_utils.DRIVER
 #: Namespace of the uuids of nodes made by compose, manage and discovery.
 NODE_NAMESPACE = uuid.UUID('5d0c6a9e-2f57-4b8e-9c3e-e7e4e8d2a001')
 
