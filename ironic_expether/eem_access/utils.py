@@ -397,9 +397,16 @@ def eem_errors(node, step, address=None, client=None, not_found=None):
                                   'CA bundle that signed the certificate '
                                   'of EEM.'))) from e
         if isinstance(e, eem.EEMAuthError):
+            if node is not None:
+                hint = _('Check eem_username and eem_password in '
+                         'driver_info.')
+            else:
+                # NOTE(expether): without a node the credentials are the
+                # pod manager's (compose, discovery).
+                hint = _('Check the credentials (authentication) of the pod '
+                         'manager of this EEM.')
             raise exception.InvalidParameterValue(
-                '%s %s' % (msg, _('Check eem_username and eem_password in '
-                                  'driver_info.'))) from e
+                '%s %s' % (msg, hint)) from e
         if isinstance(e, TEMPORARY_ERRORS) or (
                 isinstance(e, eem.EEMHTTPError) and e.status_code == 429):
             raise exception.TemporaryFailure(
