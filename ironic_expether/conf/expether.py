@@ -89,6 +89,16 @@ opts = [
                     'devices attached at deploy time (by the '
                     'compose_devices deploy step) to the pool. 0 disables '
                     'it in automated cleaning.'),
+    # Inspection.
+    cfg.StrOpt('inspection_hooks',
+               default='pci-devices',
+               help='Comma-separated list of Ironic inspection hooks the '
+                    'expether inspect interface runs on the inventory it '
+                    'reads from EEM, for nodes without a Redfish BMC '
+                    '(nodes with one run [redfish]inspection_hooks). '
+                    'pci-devices counts the devices named in '
+                    '[inspector]pci_device_alias into the node\'s '
+                    'capabilities.'),
 ]
 
 
