@@ -36,6 +36,7 @@ from ironic.drivers import base
 from oslo_utils import uuidutils
 
 from ironic_expether.drivers import fabric
+from ironic_expether.drivers import service
 from ironic_expether.drivers import utils
 from ironic_expether.pool import claims
 from ironic_expether.pool import compose
@@ -81,7 +82,8 @@ def _device_dict(device):
     }
 
 
-class ExpEtherVendor(passthru.ValencePassthruMixin, base.VendorInterface):
+class ExpEtherVendor(service.ServiceStepsMixin, passthru.ValencePassthruMixin,
+                     base.VendorInterface):
     """Attach, detach and list the ExpEther devices of a node."""
 
     def get_properties(self):
