@@ -28,3 +28,24 @@ make_venv() {
     fi
     "$dir/bin/python" -m pip install -q "$@"
 }
+
+# clear_venv_redirect DIR: make room for the virtualenv DIR when a PEP 832
+# redirect file stands there instead. tox releases that write one (before
+# tox.ini told them not to) point it at an environment under .tox/; such a
+# file is removed. Any other file is the user's: stop and say so.
+clear_venv_redirect() {
+    local dir=$1 target
+    [ -f "$dir" ] && [ ! -L "$dir" ] || return 0
+    target=$(head -n 1 "$dir")
+    case "$target" in
+        .tox/*)
+            echo "==> removing $dir, tox's redirect to $target"
+            rm -f "$dir"
+            ;;
+        *)
+            echo "error: $dir is a file (pointing at '$target'), not a" \
+                "virtualenv; move it away and run this again" >&2
+            return 1
+            ;;
+    esac
+}

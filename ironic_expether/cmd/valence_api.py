@@ -32,6 +32,7 @@ from cheroot import wsgi
 from oslo_config import cfg
 from oslo_log import log
 
+from ironic_expether.valence import auth
 from ironic_expether.valence import facade
 from ironic_expether.valence import ironic_client
 from ironic_expether.valence import opts
@@ -81,10 +82,13 @@ def build_server(conf):
 
     :param conf: the ConfigOpts from :func:`load_config`.
     :returns: a cheroot.wsgi.Server.
+    :raises: ValueError when the configuration cannot be served: no way to
+        find Ironic, or no authentication on a non-loopback address (see
+        :mod:`ironic_expether.valence.auth`).
     """
     client = ironic_client.IronicClient.from_conf(conf)
-    app = facade.ValenceAPI(
-        client, max_body_size=conf.valence_api.max_request_body_size)
+    app = auth.wrap(facade.ValenceAPI(
+        client, max_body_size=conf.valence_api.max_request_body_size), conf)
     return wsgi.Server((conf.valence_api.host, conf.valence_api.port), app,
                        numthreads=conf.valence_api.workers,
                        server_name='ironic-expether-valence-api')

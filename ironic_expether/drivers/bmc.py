@@ -32,7 +32,7 @@ from ironic.common.i18n import _
 from ironic.drivers.modules import ipmitool
 from ironic.drivers.modules.redfish import utils as redfish_utils
 
-from ironic_expether.drivers import utils
+from ironic_expether.eem_access import utils
 
 
 class Delegates(object):
@@ -53,8 +53,9 @@ class Delegates(object):
 
         :param node: an Ironic node.
         :returns: an interface instance, or None when the node has no BMC.
-        :raises: DriverLoadError if the implementation cannot be built (for
-            example when ``ipmitool`` is not installed).
+        :raises: InvalidParameterValue (HTTP 400) naming the node and its
+            BMC key if the implementation cannot be built on this conductor
+            (for example when ``ipmitool`` is not installed).
         """
         kind = utils.bmc_kind(node)
         if kind is None:
@@ -62,7 +63,19 @@ class Delegates(object):
         with self._lock:
             instance = self._instances.get(kind)
             if instance is None:
-                instance = self._factories[kind]()
+                try:
+                    instance = self._factories[kind]()
+                except exception.DriverLoadError as e:
+                    # NOTE(expether): Ironic answers a DriverLoadError with
+                    # a 500; the fix is in the node's driver_info (or the
+                    # conductor's packages), so say so with a 400.
+                    key = dict(utils.BMC_ADDRESS_KEYS)[kind]
+                    raise exception.InvalidParameterValue(
+                        _('Node %(node)s has %(key)s in driver_info, but '
+                          'this conductor cannot use that BMC: %(err)s. '
+                          'Give the node a BMC this conductor can use, or '
+                          'install what it lacks.') %
+                        {'node': node.uuid, 'key': key, 'err': e}) from e
                 self._instances[kind] = instance
             return instance
 
@@ -139,7 +152,7 @@ class DelegatingInterfaceMixin(object):
         :param task: a TaskManager instance containing the node to act on.
         :raises: MissingParameterValue, InvalidParameterValue on a missing
             or malformed key, naming the node and the key.
-        :raises: DriverLoadError if the node has an IPMI BMC and
+        :raises: InvalidParameterValue if the node has an IPMI BMC and
             ``ipmitool`` is not installed.
         """
         utils.parse_driver_info(task.node)

@@ -54,8 +54,8 @@ from oslo_log import log
 
 from ironic_expether import conf
 from ironic_expether.drivers import bmc
-from ironic_expether.drivers import utils
 from ironic_expether import eem
+from ironic_expether.eem_access import utils
 
 LOG = log.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def read_eem(node):
     :raises: MissingParameterValue, InvalidParameterValue on bad
         driver_info, or when EEM does not list ``eesv_id`` as a server
         engine.
-    :raises: DriverOperationError when EEM cannot be reached or fails.
+    :raises: TemporaryFailure when EEM cannot be reached or fails.
     """
     info = utils.parse_driver_info(node)
     client = utils.get_client(info)
@@ -230,7 +230,7 @@ class ExpEtherInspect(base.InspectInterface):
         :param task: a TaskManager instance containing the node to act on.
         :returns: ``states.MANAGEABLE``.
         :raises: InvalidParameterValue on bad driver_info.
-        :raises: DriverOperationError when EEM fails.
+        :raises: TemporaryFailure when EEM fails.
         :raises: HardwareInspectionFailure when the BMC's inspection or a
             hook fails.
         """

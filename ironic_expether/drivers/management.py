@@ -35,8 +35,8 @@ from ironic.drivers.modules.redfish import management as redfish_mgmt
 from oslo_log import log
 
 from ironic_expether.drivers import bmc
-from ironic_expether.drivers import fabric
-from ironic_expether.drivers import utils
+from ironic_expether.eem_access import fabric
+from ironic_expether.eem_access import utils
 
 LOG = log.getLogger(__name__)
 
@@ -229,7 +229,8 @@ class ExpEtherManagement(bmc.DelegatingInterfaceMixin,
         :param state: ``'on'`` or ``'off'``.
         :raises: InvalidParameterValue for another component, indicator or
             state.
-        :raises: DriverOperationError when EEM fails.
+        :raises: TemporaryFailure when EEM fails (see
+            :func:`utils.eem_errors`).
         """
         info = self._check_indicator(task, component, indicator)
         if state not in LED_STATES:
@@ -253,7 +254,8 @@ class ExpEtherManagement(bmc.DelegatingInterfaceMixin,
         :param indicator: the id from :meth:`get_supported_indicators`.
         :returns: ``'on'`` or ``'off'``.
         :raises: InvalidParameterValue for another component or indicator.
-        :raises: DriverOperationError when EEM fails.
+        :raises: TemporaryFailure when EEM fails (see
+            :func:`utils.eem_errors`).
         """
         info = self._check_indicator(task, component, indicator)
         client = utils.get_client(info)

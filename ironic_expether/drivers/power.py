@@ -33,7 +33,7 @@ from ironic.drivers.modules.redfish import utils as redfish_utils
 from ironic_expether.drivers import bmc
 from ironic_expether.drivers import management
 from ironic_expether.drivers import periodics
-from ironic_expether.drivers import utils
+from ironic_expether.eem_access import utils
 
 #: BMC power implementations, built on first use.
 DELEGATES = bmc.Delegates({'redfish': redfish_power.RedfishPower,

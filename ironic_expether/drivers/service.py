@@ -52,13 +52,15 @@ from ironic.drivers import base
 from oslo_log import log
 from oslo_utils import uuidutils
 
-from ironic_expether.drivers import fabric
-from ironic_expether.drivers import utils
+from ironic_expether.eem_access import fabric
+from ironic_expether.eem_access import utils
 from ironic_expether.pool import claims
 from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
 from ironic_expether.pool import describe
 from ironic_expether.pool import limits
+from ironic_expether.pool import podm as podm_api
+from ironic_expether.pool import vocabulary
 from ironic_expether.valence import schemas
 
 LOG = log.getLogger(__name__)
@@ -70,12 +72,12 @@ _REF = {'type': 'string',
         'anyOf': [{'pattern': schemas.UUID_PATTERN},
                   {'pattern': schemas.EEID_PATTERN}]}
 _REFS = {'type': 'array', 'uniqueItems': True,
-         'maxItems': schemas.MAX_DEVICES, 'items': _REF}
+         'maxItems': vocabulary.MAX_DEVICES, 'items': _REF}
 _REBOOT = {'type': 'boolean'}
 
 ATTACH_SCHEMA = {
     'type': 'object',
-    'properties': {'pci_device': schemas.PCI_DEVICE_ARGUMENT,
+    'properties': {'pci_device': vocabulary.PCI_DEVICE,
                    'resource_ids': _REFS,
                    'reboot_after': _REBOOT},
     'additionalProperties': False,
@@ -85,7 +87,7 @@ DETACH_SCHEMA = {
     'properties': {'resource_ids': _REFS,
                    'types': {'type': 'array', 'uniqueItems': True,
                              'items': {'type': 'string',
-                                       'enum': schemas.DEVICE_TYPES}},
+                                       'enum': vocabulary.DEVICE_TYPES}},
                    'reboot_after': _REBOOT},
     'additionalProperties': False,
 }
@@ -101,7 +103,7 @@ ATTACH_ARGSINFO = {
         'description': _('Free devices to attach, one per entry (repeats '
                          'allowed), as in the compose_devices deploy step: '
                          '{"type": ["GPU", "GPU"]}. Types: %s.') %
-        ', '.join(schemas.DEVICE_TYPES),
+        ', '.join(vocabulary.DEVICE_TYPES),
         'required': False},
     'resource_ids': {
         'description': _('Free devices to attach by pool uuid or EE id: '
@@ -125,7 +127,7 @@ DETACH_ARGSINFO = {
 
 def _validate(node, schema, step, args):
     try:
-        schemas.validate(schema, args, step)
+        vocabulary.validate(schema, args, step)
     except exception.IronicException as e:
         raise exception.InvalidParameterValue(
             _('Service step %(step)s of node %(node)s: %(err)s') %
@@ -209,7 +211,7 @@ class ServiceStepsMixin(object):
         :raises: Conflict when a limit would be passed, no free device of
             a type is left, a device is not free, or EEM refuses a move;
             the devices the step attached are returned.
-        :raises: DriverOperationError when EEM fails; likewise.
+        :raises: TemporaryFailure when EEM fails; likewise.
         """
         node = task.node
         step = 'attach_devices'
@@ -221,7 +223,7 @@ class ServiceStepsMixin(object):
                 _('Service step attach_devices of node %s: pci_device or '
                   'resource_ids is required') % node.uuid)
         info = utils.parse_driver_info(node)
-        podm = claims.pod_manager_of_node(node)
+        podm = podm_api.pod_manager_of_node(node, info=info)
         describe.ensure_node_trait(node)
         wanted = []
         for ref in refs:
@@ -287,7 +289,7 @@ class ServiceStepsMixin(object):
                       {'node': node.uuid, 'err': e})
         msg = (_('attach_devices failed on %(dev)s: %(err)s. Returned to '
                  'the pool: %(returned)s.') %
-               {'dev': current, 'err': error,
+               {'dev': current, 'err': str(error).rstrip('.'),
                 'returned': ', '.join(d.eeid for d in returned) or _('none')})
         if kept:
             msg += ' ' + (_('Still attached (detach them or service again): '
@@ -307,8 +309,8 @@ class ServiceStepsMixin(object):
         :raises: InvalidParameterValue for a bad argument.
         :raises: Conflict for a device the node does not hold (nothing is
             detached then), or a device being moved.
-        :raises: DriverOperationError when EEM fails for a device (the
-            others are detached).
+        :raises: TemporaryFailure when EEM fails for a device (the others
+            are detached).
         """
         node = task.node
         step = 'detach_devices'

@@ -43,6 +43,7 @@ from ironic_expether import conf
 from ironic_expether.pool import claims
 from ironic_expether.pool.db import models
 from ironic_expether.pool import describe
+from ironic_expether.pool import vocabulary
 
 LOG = log.getLogger(__name__)
 
@@ -50,18 +51,13 @@ RELEASE_STEP = 'release_devices'
 
 
 def _check_pci_device(node, pci_device):
-    # Imported here: schemas imports nothing of the drivers, but keep the
-    # step module light for the hardware type's import.
-    from ironic_expether.valence import schemas
-
     try:
-        schemas.validate(schemas.PCI_DEVICE_ARGUMENT, pci_device,
-                         'compose_devices pci_device')
+        return vocabulary.check_pci_device(pci_device,
+                                           'compose_devices pci_device')
     except exception.IronicException as e:
         raise exception.InvalidParameterValue(
             _('Deploy step compose_devices of node %(node)s: %(err)s') %
             {'node': node.uuid, 'err': e})
-    return list(pci_device['type'])
 
 
 class DeviceStepsMixin(object):
@@ -84,7 +80,7 @@ class DeviceStepsMixin(object):
         :param pci_device: ``{"type": [...]}``.
         :raises: InvalidParameterValue for a bad argument.
         :raises: Conflict when no free device of a type is left.
-        :raises: DriverOperationError when EEM fails.
+        :raises: TemporaryFailure when EEM fails.
         """
         types = _check_pci_device(task.node, pci_device)
         attached = []
@@ -115,7 +111,7 @@ class DeviceStepsMixin(object):
         Devices of the composition (compose, manage, attach) stay.
 
         :param task: a TaskManager instance.
-        :raises: Conflict, DriverOperationError when a device cannot be
+        :raises: Conflict, TemporaryFailure when a device cannot be
             released (the others are released).
         """
         try:

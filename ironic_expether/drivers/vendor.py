@@ -23,11 +23,13 @@ All methods are synchronous and return dicts:
 ``resource_id`` is the pool uuid of a device or the EE id of its IO engine
 (EEIO). Attach and detach claim the device in the pool first
 (:mod:`ironic_expether.pool.claims`); the EEM moves themselves are in
-:mod:`ironic_expether.drivers.fabric`.
+:mod:`ironic_expether.eem_access.fabric`.
 
 The Valence-compatible methods (driver passthru and ``release``,
-``register``) and the deploy/clean steps come from
-:class:`ironic_expether.valence.passthru.ValencePassthruMixin`.
+``register``) come from :class:`ironic_expether.valence.passthru.
+ValencePassthruMixin`, the deploy/clean steps from
+:class:`ironic_expether.drivers.steps.DeviceStepsMixin`; the vendor
+interface lists both where they meet.
 """
 
 from ironic.common import exception
@@ -35,11 +37,14 @@ from ironic.common.i18n import _
 from ironic.drivers import base
 from oslo_utils import uuidutils
 
-from ironic_expether.drivers import fabric
 from ironic_expether.drivers import service
-from ironic_expether.drivers import utils
+from ironic_expether.drivers import steps
+from ironic_expether.eem_access import fabric
+from ironic_expether.eem_access import utils
 from ironic_expether.pool import claims
 from ironic_expether.pool import compose
+from ironic_expether.pool.db import api as db_api
+from ironic_expether.pool.db import models
 from ironic_expether.valence import passthru
 from ironic_expether.valence import views
 
@@ -55,6 +60,61 @@ def _check_resource_id(method, value):
               'hexadecimal digits).') %
             {'method': method, 'value': value})
     return eeid
+
+
+def _describe(device):
+    holder = (_(', held by node %s') % device.node_uuid
+              if device.node_uuid else '')
+    return (_('device %(uuid)s (%(eeid)s) is %(state)s%(holder)s') %
+            {'uuid': device.uuid, 'eeid': device.eeid,
+             'state': device.state, 'holder': holder})
+
+
+def check_in_pool(node, method, ref):
+    """Refuse an attach or detach the pool already knows cannot work.
+
+    Runs in :meth:`ExpEtherVendor.validate`, before Ironic's passthru
+    wrapper, which logs every error of a passthru method with a traceback:
+    a user's mistake is answered without an ERROR in the conductor log.
+    Only the pool database is read; the method itself checks again under
+    its claim, so a race is still answered right.
+
+    :param node: the Ironic node.
+    :param method: ``'attach'`` or ``'detach'``.
+    :param ref: the checked ``resource_id`` (pool uuid or lower-case EE id).
+    :raises: NotFound for a pool uuid (or, on detach, an EE id) the node's
+        pod manager does not have.
+    :raises: Conflict for a device that is not free (attach) or that the
+        node does not hold (detach).
+    """
+    info = utils.parse_driver_info(node)
+    try:
+        podm = db_api.get_pod_manager_by_url(info['address'])
+    except exception.NotFound:
+        # NOTE(expether): the first call for this EEM registers it.
+        return
+    try:
+        device = db_api.find_device(ref, podm_uuid=podm.uuid)
+    except exception.NotFound:
+        if method == 'attach' and not uuidutils.is_uuid_like(ref):
+            # An EE id the pool has not seen yet: attach asks EEM.
+            return
+        raise exception.NotFound(
+            _('%(method)s: resource_id %(ref)s is not a device of the pod '
+              'manager of node %(node)s (EEM %(eem)s).') %
+            {'method': method, 'ref': ref, 'node': node.uuid,
+             'eem': utils.safe_address(info['address'])})
+    if method == 'attach':
+        if device.node_uuid == node.uuid and \
+                device.state == models.DEVICE_ALLOCATED:
+            return
+        if device.state != models.DEVICE_FREE:
+            raise exception.Conflict(_('attach: %s, not free.') %
+                                     _describe(device))
+    elif device.node_uuid != node.uuid:
+        raise exception.Conflict(
+            _('detach: %(desc)s, not attached to node %(node)s.') %
+            {'desc': _describe(device), 'node': node.uuid})
 
 
 #: Arguments of each passthru method: name -> (required, checker).
@@ -83,8 +143,16 @@ def _device_dict(device):
 
 
 class ExpEtherVendor(service.ServiceStepsMixin, passthru.ValencePassthruMixin,
-                     base.VendorInterface):
-    """Attach, detach and list the ExpEther devices of a node."""
+                     steps.DeviceStepsMixin, base.VendorInterface):
+    """Attach, detach and list the ExpEther devices of a node.
+
+    Its passthru methods and steps come from the mixins listed here: the
+    service steps and the verify step (:class:`ironic_expether.drivers.
+    service.ServiceStepsMixin`), the Valence-compatible methods
+    (:class:`ironic_expether.valence.passthru.ValencePassthruMixin`) and
+    the deploy/clean steps (:class:`ironic_expether.drivers.steps.
+    DeviceStepsMixin`).
+    """
 
     def get_properties(self):
         """Return the properties of the interface.
@@ -106,6 +174,8 @@ class ExpEtherVendor(service.ServiceStepsMixin, passthru.ValencePassthruMixin,
             key is missing, naming it.
         :raises: InvalidParameterValue on an unknown method or argument, or
             a malformed value, naming it.
+        :raises: NotFound, Conflict for an attach or detach the pool
+            already refuses (see :func:`check_in_pool`).
         """
         utils.parse_driver_info(task.node)
         if method is None:
@@ -132,6 +202,9 @@ class ExpEtherVendor(service.ServiceStepsMixin, passthru.ValencePassthruMixin,
                         {'method': method, 'arg': name})
                 continue
             check(method, kwargs[name])
+        if method in ('attach', 'detach'):
+            check_in_pool(task.node, method,
+                          _check_resource_id(method, kwargs['resource_id']))
 
     @base.passthru(['POST'], async_call=False,
                    description=_('Attach a device to the node. Argument: '

@@ -39,6 +39,7 @@ from ironic_expether.eem.exceptions import EEMMalformedResponse
 from ironic_expether.eem.exceptions import EEMNotFound
 from ironic_expether.eem.exceptions import EEMServerError
 from ironic_expether.eem.exceptions import EEMTimeout
+from ironic_expether.eem.exceptions import EEMTLSError
 from ironic_expether.eem.exceptions import raise_for_response
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
@@ -47,6 +48,7 @@ __all__ = (
     'Device', 'EEID_PATTERN', 'EEIO_FREE_GROUP', 'EEMAuthError',
     'EEMBadRequest', 'EEMClient', 'EEMConflict', 'EEMConnectionError',
     'EEMError', 'EEMHTTPError', 'EEMMalformedResponse', 'EEMNotFound',
-    'EEMServerError', 'EEMTimeout', 'EESV_DEFAULT_GROUP', 'MAX_GROUP_ID',
-    'MIN_GROUP_ID', 'PCI_TYPES', 'is_valid_eeid', 'raise_for_response',
+    'EEMServerError', 'EEMTLSError', 'EEMTimeout', 'EESV_DEFAULT_GROUP',
+    'MAX_GROUP_ID', 'MIN_GROUP_ID', 'PCI_TYPES', 'is_valid_eeid',
+    'raise_for_response',
 )

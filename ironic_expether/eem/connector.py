@@ -88,6 +88,23 @@ def parse_address(address):
     return display_url + '/', display_url, username, password
 
 
+_TLS_VERIFY_RE = re.compile(r'certificate verify failed:? ?([^(\]\'"]*)')
+
+
+def _tls_reason(text):
+    """One short line for a TLS failure instead of urllib3's wall of text.
+
+    :param text: the text of requests' SSLError.
+    :returns: ``"TLS certificate does not verify: <why>"``, or ``"TLS
+        error: <text>"`` for another TLS failure.
+    """
+    match = _TLS_VERIFY_RE.search(text)
+    if match:
+        why = match.group(1).strip() or 'unknown reason'
+        return 'TLS certificate does not verify: %s' % why
+    return 'TLS error: %s' % text
+
+
 def _mute_insecure_warning(host):
     """Silence urllib3's InsecureRequestWarning for one host only."""
     pattern = (r"Unverified HTTPS request is being made to host '%s'"
@@ -257,9 +274,8 @@ class Connector(object):
             try:
                 response = self._session.request(method, url, **kwargs)
             except requests.exceptions.SSLError as exc:
-                raise exceptions.EEMConnectionError(
-                    method, path, 'TLS error: %s' % self._scrub(exc)
-                ) from exc
+                raise exceptions.EEMTLSError(
+                    method, path, _tls_reason(self._scrub(exc))) from exc
             except requests.Timeout as exc:
                 error = exceptions.EEMTimeout(method, path, self.timeout,
                                               self._scrub(exc))

@@ -59,6 +59,14 @@ class EEMTimeout(EEMConnectionError):
         super().__init__(method, path, text)
 
 
+class EEMTLSError(EEMConnectionError):
+    """EEM's TLS certificate does not verify, or the TLS handshake failed.
+
+    Retrying does not help: the CA bundle (``verify``) or EEM's
+    certificate must be fixed.
+    """
+
+
 class EEMHTTPError(EEMError):
     """EEM answered with an HTTP status of 400 or more.
 

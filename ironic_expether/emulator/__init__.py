@@ -68,6 +68,10 @@ Control API (below ``/_emulator``, same Basic auth as EEM)
     ``refuse_seconds``.
 ``DELETE /_emulator/faults``
     remove every rule.
+``PUT /_emulator/credentials``
+    ``{"username": "u", "password": "p"}``: EEM's Basic auth credentials
+    change (as when an EEM admin changes the password); ``"username":
+    null`` turns authentication off.
 ``POST /_emulator/devices``
     add devices: ``{"devices": [<EEM device object>, ...]}`` (201).
 ``DELETE /_emulator/devices``
@@ -88,9 +92,11 @@ A fault rule is ``{"kind": "latency"|"error"|"malformed", "path": <glob>,
 matched against the request path or its template (``/eem/devices/<id>``),
 ``*`` by default; ``count`` makes it expire after N uses. ``latency``
 takes ``seconds``; ``error`` takes ``status`` (default 500), ``rate``
-(0..1, default 1), ``seed`` (repeatable rates), ``code``, ``message`` and
-``drop`` (close the connection without answering); ``malformed`` takes
-``body``: ``not-json``, ``wrong-shape``, ``empty`` or ``truncated``.
+(0..1, default 1), ``seed`` (repeatable rates), ``every`` (fail every
+N-th matching request), ``code``, ``message`` and ``drop`` (reset the
+connection without answering); ``malformed`` takes ``body``:
+``not-json``, ``wrong-shape``, ``empty``, ``truncated``, ``no-devices``,
+``devices-not-list`` or ``device-without-id``.
 ``ironic_expether.emulator.control.EmulatorControl`` is a client for it.
 """
 

@@ -130,6 +130,15 @@ class EmulatorControl(object):
         self._call('POST', '/faults', {'refuse_seconds': seconds})
         self._session.close()
 
+    def set_credentials(self, username, password):
+        """Change EEM's Basic auth credentials (None: no authentication).
+
+        This client keeps using the old ones: build a new
+        :class:`EmulatorControl` with the new credentials afterwards.
+        """
+        return self._call('PUT', '/credentials',
+                          {'username': username, 'password': password})
+
     # -- devices -----------------------------------------------------------
 
     def get_device(self, eeid):

@@ -49,7 +49,8 @@ def _apply_faults(server, request, replace):
     body = request.json_object()
     unknown = set(body) - {'faults', 'refuse_seconds', 'kind', 'path',
                            'method', 'count', 'seconds', 'status', 'rate',
-                           'seed', 'code', 'message', 'drop', 'body'}
+                           'seed', 'code', 'message', 'drop', 'body',
+                           'every'}
     if unknown:
         raise eem_state.BadRequest('unknown field(s): %s'
                                    % ', '.join(sorted(unknown)))
@@ -89,7 +90,7 @@ def _rule_fields(rule):
         raise eem_faults.FaultError('a fault must be a JSON object')
     unknown = set(rule) - {'kind', 'path', 'method', 'count', 'seconds',
                            'status', 'rate', 'seed', 'code', 'message',
-                           'drop', 'body'}
+                           'drop', 'body', 'every'}
     if unknown:
         raise eem_faults.FaultError('unknown field(s): %s'
                                     % ', '.join(sorted(unknown)))
@@ -107,6 +108,25 @@ def post_faults(server, request):
 def delete_faults(server, request):
     server.faults.clear()
     return _faults_answer(server)
+
+
+def put_credentials(server, request):
+    """Change EEM's Basic auth credentials: ``{"username", "password"}``.
+
+    ``{"username": null}`` turns authentication off. The answer is the
+    last one given with the old credentials.
+    """
+    body = request.json_object()
+    unknown = set(body) - {'username', 'password'}
+    if unknown or 'username' not in body:
+        raise eem_state.BadRequest('expected {"username": ..., "password": '
+                                   '...}')
+    username, password = body['username'], body.get('password')
+    for name, value in (('username', username), ('password', password)):
+        if value is not None and not isinstance(value, str):
+            raise eem_state.BadRequest('%s must be a string or null' % name)
+    server.set_credentials(username, password)
+    return routing.json_response({'authentication': username is not None})
 
 
 def _device_answer(state, eeid):
@@ -174,6 +194,7 @@ def build_router():
     router.add(BASE + '/counters', GET=get_counters, DELETE=delete_counters)
     router.add(BASE + '/faults', GET=get_faults, PUT=put_faults,
                POST=post_faults, DELETE=delete_faults)
+    router.add(BASE + '/credentials', PUT=put_credentials)
     router.add(BASE + '/devices', POST=post_devices, DELETE=reset_devices)
     router.add(BASE + '/devices/<id>', GET=get_device, PUT=put_device,
                DELETE=delete_device)

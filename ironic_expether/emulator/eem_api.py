@@ -47,7 +47,7 @@ def show_device(state, request, eeid):
 
 
 def put_group_id(state, request, eeid):
-    body = request.json_object()
+    body = request.json_object(fields=('group_id', 'update_time'))
     return routing.json_response(state.set_group(
         eeid, body.get('group_id'), update_time=body.get('update_time')))
 
@@ -63,7 +63,7 @@ def get_uid_led(state, request, eeid):
 
 
 def put_uid_led(state, request, eeid):
-    body = request.json_object()
+    body = request.json_object(fields=('uid_led_status',))
     if 'uid_led_status' not in body:
         raise eem_state.BadRequest('uid_led_status is required')
     update_time = state.set_uid_led(eeid, body['uid_led_status'])

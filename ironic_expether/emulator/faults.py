@@ -25,12 +25,18 @@ times, then expires. Kinds:
 ``error``
     answer ``status`` (default 500) with an EEM error body, for a fraction
     ``rate`` of the matching requests (default 1.0; decided by a
-    ``random.Random(seed)`` of the rule, so a seed makes it repeatable);
-    ``drop: true`` closes the connection without any answer instead.
+    ``random.Random(seed)`` of the rule, so a seed makes it repeatable), or
+    for every ``every``-th matching request (``every: 2`` fails the 2nd,
+    4th, ... and lets the others through); ``drop: true`` closes the
+    connection without any answer instead (a TCP reset: the request was
+    read, the answer never comes).
 ``malformed``
     replace a successful answer with ``body``: ``not-json`` (an HTML
-    page), ``wrong-shape`` (a JSON list), ``empty`` (no body) or
-    ``truncated`` (the first half of the real JSON).
+    page), ``wrong-shape`` (a JSON list), ``empty`` (no body),
+    ``truncated`` (the first half of the real JSON), ``no-devices`` (a
+    JSON object without ``devices``), ``devices-not-list`` (``devices``
+    is an object) or ``device-without-id`` (the real answer, its first
+    device without ``id``).
 """
 
 import fnmatch
@@ -38,10 +44,12 @@ import random
 import threading
 
 KINDS = ('latency', 'error', 'malformed')
-MALFORMED_BODIES = ('not-json', 'wrong-shape', 'empty', 'truncated')
+MALFORMED_BODIES = ('not-json', 'wrong-shape', 'empty', 'truncated',
+                    'no-devices', 'devices-not-list', 'device-without-id')
 _RULE_KEYS = {
     'latency': {'seconds'},
-    'error': {'status', 'rate', 'seed', 'code', 'message', 'drop'},
+    'error': {'status', 'rate', 'seed', 'code', 'message', 'drop',
+              'every'},
     'malformed': {'body'},
 }
 _COMMON_KEYS = {'kind', 'path', 'method', 'count'}
@@ -91,6 +99,10 @@ class FaultRule(object):
             self.rate = _number(options, 'rate', 1.0)
             if self.rate > 1:
                 raise FaultError('rate must be in 0..1')
+            self.every = _number(options, 'every', 1, int, 1)
+            if self.every > 1 and self.rate < 1:
+                raise FaultError('give either rate or every, not both')
+            self._seen = 0
             self.code = str(options.get('code') or '%d00' % self.status)
             self.message = str(options.get('message') or 'injected fault')
             self.drop = bool(options.get('drop', False))
@@ -114,6 +126,10 @@ class FaultRule(object):
         if self.kind == 'error' and self.rate < 1 and \
                 self._random.random() >= self.rate:
             return False
+        if self.kind == 'error' and self.every > 1:
+            self._seen += 1
+            if self._seen % self.every:
+                return False
         if self.count is not None:
             self.count -= 1
         return True
@@ -183,11 +199,11 @@ class Faults(object):
 
     def add_error(self, status=500, path='*', method=None, rate=1.0,
                   seed=None, count=None, code=None, message=None,
-                  drop=False):
+                  drop=False, every=None):
         """Fail matching requests (or drop their connection)."""
         return self.add('error', status=status, path=path, method=method,
                         rate=rate, seed=seed, count=count, code=code,
-                        message=message, drop=drop)
+                        message=message, drop=drop, every=every)
 
     def add_malformed(self, body='not-json', path='*', method=None,
                       count=None):

@@ -52,16 +52,28 @@ class Request(object):
             return json.loads(self.body)
         except ValueError:
             raise eem_state.BadRequest('the request body is not JSON')
+        except RecursionError:
+            raise eem_state.BadRequest('the request body is nested too '
+                                       'deeply')
 
-    def json_object(self):
+    def json_object(self, fields=None):
         """The body parsed as a JSON object; ``{}`` for an empty body.
 
-        :raises: eem_state.BadRequest if the body is not a JSON object.
+        :param fields: the keys the object may have, or None for any.
+        :raises: eem_state.BadRequest if the body is not a JSON object, or
+            has a key not in ``fields``.
         """
         body = self.json(default={})
         if not isinstance(body, dict):
             raise eem_state.BadRequest('the request body must be a JSON '
                                        'object')
+        if fields is not None:
+            unknown = sorted(set(body) - set(fields))
+            if unknown:
+                raise eem_state.BadRequest(
+                    'unknown field(s) %s; accepted: %s'
+                    % (', '.join(k[:64] for k in unknown),
+                       ', '.join(sorted(fields))))
         return body
 
 

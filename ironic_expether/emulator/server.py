@@ -24,10 +24,12 @@ import base64
 import binascii
 import hmac
 import http.server
+import json
 import logging
 import socket
 import socketserver
 import ssl
+import struct
 import threading
 import time
 import urllib.parse
@@ -44,6 +46,23 @@ MAX_BODY = 64 * 1024 * 1024
 TLS_HANDSHAKE_TIMEOUT = 10.0
 IDLE_TIMEOUT = 120.0
 POLL_INTERVAL = 0.05
+
+
+def _without_first_id(body):
+    """An EEM answer whose first device has lost its ``id``."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return body
+    if isinstance(doc, dict):
+        devices = doc.get('devices')
+        if isinstance(devices, list) and devices and \
+                isinstance(devices[0], dict):
+            devices[0].pop('id', None)
+        elif isinstance(doc.get('device'), dict):
+            doc['device'].pop('id', None)
+    return json.dumps(doc).encode('utf-8')
+
 
 _NOT_JSON = (b'<html><head><title>503 Service Unavailable</title></head>'
              b'<body><h1>Service Unavailable</h1></body></html>')
@@ -108,8 +127,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         response = self.server.emulator.handle(
             request, self.headers.get('Authorization'))
         if response is None:
-            # An injected dropped connection: no answer at all.
+            # An injected dropped connection: no answer at all, and a TCP
+            # reset rather than an orderly close.
             self.close_connection = True
+            try:
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER,
+                    struct.pack('ii', 1, 0))
+            except OSError:
+                pass
             return
         self._send(response)
 
@@ -336,6 +362,17 @@ class EmulatorServer(object):
 
     # -- requests ----------------------------------------------------------
 
+    def set_credentials(self, username, password):
+        """Change the Basic auth credentials (as an EEM admin would).
+
+        :param username: the new user; None disables authentication.
+        :param password: the new password.
+        """
+        with self._lock:
+            self._credentials = (
+                None if username is None else
+                ('%s:%s' % (username, password or '')).encode('utf-8'))
+
     def _authorized(self, authorization):
         if self._credentials is None:
             return True
@@ -395,4 +432,10 @@ class EmulatorServer(object):
             return routing.Response(200, b'["unexpected", "shape"]')
         if kind == 'empty':
             return routing.Response(200, b'')
+        if kind == 'no-devices':
+            return routing.Response(200, b'{"result": "ok"}')
+        if kind == 'devices-not-list':
+            return routing.Response(200, b'{"devices": {"id": "0x0"}}')
+        if kind == 'device-without-id':
+            return routing.Response(200, _without_first_id(response.body))
         return routing.Response(200, response.body[:len(response.body) // 2])

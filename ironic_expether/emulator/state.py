@@ -107,9 +107,12 @@ def parse_group_id(value, field='group_id'):
                          code='40001')
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    # NOTE(expether): a group id has at most 4 digits; a longer string is
+    # refused before int() meets Python's limit on digits.
+    if (isinstance(value, str) and value.strip().isdigit()
+            and len(value.strip()) <= 8):
         return int(value.strip())
-    raise BadRequest('%s must be a number, not %r' % (field, value),
+    raise BadRequest('%s must be a number, not %.64r' % (field, value),
                      code='40001')
 
 
@@ -354,7 +357,7 @@ class EEMState(object):
         try:
             expected = int(str(update_time))
         except ValueError:
-            raise BadRequest('update_time must be a number, not %r'
+            raise BadRequest('update_time must be a number, not %.64r'
                              % (update_time,))
         if int(str(device['update_time'])) != expected:
             raise Conflict('device %s changed since update_time %s'

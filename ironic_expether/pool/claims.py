@@ -27,8 +27,8 @@ move happens between the claim and its confirmation:
   repairs claims older than ``[expether] claim_timeout`` from EEM's view.
 
 Entry points for other code: :func:`attach`, :func:`attach_free`,
-:func:`detach`, :func:`release`, :func:`devices_of_node`,
-:func:`pod_manager_of_node`; the building blocks :func:`claim_device`,
+:func:`detach`, :func:`release`, :func:`devices_of_node`; the building
+blocks :func:`claim_device`,
 :func:`claim_free_device`, :func:`confirm_claim` and
 :func:`release_claim`.
 """
@@ -40,11 +40,12 @@ from oslo_log import log
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
-from ironic_expether.drivers import fabric
-from ironic_expether.drivers import utils as driver_utils
 from ironic_expether import eem
+from ironic_expether.eem_access import fabric
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
+from ironic_expether.pool import podm as podm_api
 
 LOG = log.getLogger(__name__)
 
@@ -203,20 +204,6 @@ def devices_of_node(node_uuid, purpose=None):
     return db_api.list_devices(node_uuid=node_uuid, purpose=purpose)
 
 
-def pod_manager_of_node(node):
-    """The pod manager of a node's EEM, registered on first sight.
-
-    :param node: an Ironic node with ``eem_address`` in ``driver_info``.
-    :returns: a :class:`~ironic_expether.pool.db.models.PodManager`.
-    :raises: MissingParameterValue, InvalidParameterValue for a bad
-        ``driver_info``.
-    """
-    info = driver_utils.parse_driver_info(node)
-    return db_api.ensure_pod_manager_for_url(
-        info['address'], username=info['username'],
-        password=info['password'], verify=info['verify'])
-
-
 def _import_device(podm, client, eeid, node):
     """Add a device EEM knows but the pool does not have yet."""
     with driver_utils.eem_errors(node, 'reading device %s' % eeid,
@@ -295,9 +282,7 @@ def attach(node, device_ref, purpose=models.PURPOSE_COMPOSITION):
     :raises: DriverOperationError if EEM fails; the claim is undone.
     """
     _check_purpose(purpose)
-    info = driver_utils.parse_driver_info(node)
-    podm = pod_manager_of_node(node)
-    client = driver_utils.get_client(node)
+    podm, client, eesv_id = podm_api.server_of(node)
     device = _resolve(node, podm, device_ref, client=client)
     if (device.node_uuid == node.uuid
             and device.state == models.DEVICE_ALLOCATED):
@@ -306,11 +291,11 @@ def attach(node, device_ref, purpose=models.PURPOSE_COMPOSITION):
                               'node': node.uuid})
         return device
     device = claim_device(None, device.uuid, node.uuid, purpose)
-    return _connect(node, device, client, info['eesv_id'])
+    return _connect(node, device, client, eesv_id)
 
 
 def attach_free(node, pci_type, purpose=models.PURPOSE_COMPOSITION,
-                exclude=()):
+                exclude=(), server=None):
     """Attach any free device of a type to a node.
 
     When EEM refuses the claimed device with a 404/409 (not really free,
@@ -322,21 +307,21 @@ def attach_free(node, pci_type, purpose=models.PURPOSE_COMPOSITION,
     :param pci_type: the device type (``GPU``, ``SSD``, ``NIC``, ...).
     :param purpose: ``composition`` or ``deployment``.
     :param exclude: uuids of devices not to take.
+    :param server: the node's :class:`ironic_expether.pool.podm.Server`
+        when the caller has it (compose); None to derive it from the node.
     :returns: the attached device.
     :raises: Conflict when no free device of the type is left, or the
         server's group is full.
     :raises: DriverOperationError if EEM fails; the claim is undone.
     """
-    info = driver_utils.parse_driver_info(node)
-    podm = pod_manager_of_node(node)
-    client = driver_utils.get_client(node)
+    podm, client, eesv_id = server or podm_api.server_of(node)
     exclude = set(exclude)
     last_error = None
     for _try in range(MAX_ATTACH_TRIES):
         device = claim_free_device(podm.uuid, pci_type, node.uuid, purpose,
                                    exclude=exclude)
         try:
-            return _connect(node, device, client, info['eesv_id'])
+            return _connect(node, device, client, eesv_id)
         except (exception.NotFound, exception.Conflict) as e:
             LOG.warning('EEM refused device %(dev)s (%(eeid)s) for node '
                         '%(node)s: %(err)s; trying another one',
@@ -364,7 +349,7 @@ def detach(node, device_ref):
         allocated.
     """
     info = driver_utils.parse_driver_info(node)
-    podm = pod_manager_of_node(node)
+    podm = podm_api.pod_manager_of_node(node, info=info)
     device = _resolve(node, podm, device_ref)
     return _detach(node, device, info['eesv_id'])
 
@@ -435,7 +420,7 @@ def release(node, device_refs=None, purpose=None):
     if device_refs is None:
         devices = devices_of_node(node.uuid, purpose=purpose)
     else:
-        podm = pod_manager_of_node(node)
+        podm = podm_api.pod_manager_of_node(node, info=info)
         devices = [_resolve(node, podm, ref) for ref in device_refs]
     released = []
     first_error = None

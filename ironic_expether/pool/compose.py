@@ -34,8 +34,9 @@ Choosing a server engine (EESV) of the pod manager, from ONE
   of all trying EEM's first engine.
 
 Two concurrent composes never take the same server engine: a new node's
-uuid is derived from the pod manager and the EE id (:func:`node_uuid_for`),
-so the second ``INSERT`` of the same engine fails on Ironic's unique uuid;
+uuid is derived from the pod manager and the EE id
+(:func:`ironic_expether.pool.podm.node_uuid_for`), so the second
+``INSERT`` of the same engine fails on Ironic's unique uuid;
 an existing node is taken with its exclusive lock and checked again under
 it. A new node is created already reserved by this conductor, so no other
 request can take it before its devices are attached.
@@ -46,9 +47,7 @@ to the pool (their claims too) and a node it created is deleted.
 
 import collections
 import random
-import uuid
 
-from ironic.common import driver_factory
 from ironic.common import exception
 from ironic.common.i18n import _
 from ironic.common import states
@@ -58,121 +57,23 @@ from ironic.conf import CONF
 from ironic import objects
 from oslo_log import log
 from oslo_utils import excutils
-from oslo_utils import strutils
 from oslo_utils import timeutils
 
-from ironic_expether.drivers import fabric
-from ironic_expether.drivers import utils as driver_utils
 from ironic_expether import eem
+from ironic_expether.eem_access import fabric
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.pool import claims
 from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
 from ironic_expether.pool import describe
+from ironic_expether.pool import podm as podm_api
 
 LOG = log.getLogger(__name__)
 
-DRIVER = 'expether'
-#: Namespace of the uuids of nodes made by compose and manage.
-NODE_NAMESPACE = uuid.UUID('5d0c6a9e-2f57-4b8e-9c3e-e7e4e8d2a001')
 #: Key of node.properties describing the composition's devices.
 DEVICES_PROPERTY = describe.DEVICES_PROPERTY
 #: Provision states in which a node without devices may be composed.
 COMPOSABLE_STATES = (states.ENROLL, states.MANAGEABLE, states.AVAILABLE)
-
-
-def node_uuid_for(podm_uuid, eesv_id):
-    """The uuid of the node compose or manage creates for a server engine.
-
-    Derived from the pod manager and the EE id, so two concurrent requests
-    for the same engine collide on Ironic's unique node uuid.
-
-    :param podm_uuid: the pod manager's uuid.
-    :param eesv_id: the server engine's EE id.
-    :returns: a uuid string.
-    """
-    return str(uuid.uuid5(NODE_NAMESPACE,
-                          '%s/%s' % (podm_uuid, eesv_id.lower())))
-
-
-def verify_value(verify):
-    """A pod manager's stored TLS setting as the EEM client takes it.
-
-    :param verify: ``'True'``, ``'False'`` or a CA bundle path.
-    :returns: True, False or the path.
-    """
-    value = strutils.bool_from_string(verify, default=None)
-    return verify if value is None else value
-
-
-def client_info(podm):
-    """The EEM connection details of a pod manager, for get_client.
-
-    :param podm: a pool ``PodManager`` record.
-    :returns: a dict with ``address``, ``username``, ``password``,
-        ``verify``.
-    """
-    return {'address': podm.url, 'username': podm.username,
-            'password': podm.password, 'verify': verify_value(podm.verify)}
-
-
-def client_for(podm):
-    """The (cached) EEM client of a pod manager.
-
-    :param podm: a pool ``PodManager`` record.
-    :returns: an :class:`ironic_expether.eem.EEMClient`.
-    """
-    return driver_utils.get_client(client_info(podm))
-
-
-def node_driver_info(podm, eesv_id):
-    """driver_info of a node of a pod manager's server engine.
-
-    :param podm: a pool ``PodManager`` record.
-    :param eesv_id: the server engine's EE id.
-    :returns: a dict with ``eem_address``, ``eesv_id`` and, when the pod
-        manager has them, ``eem_username``, ``eem_password`` and
-        ``eem_verify_ca``.
-    """
-    info = {'eem_address': podm.url, 'eesv_id': eesv_id.lower()}
-    if podm.username:
-        info['eem_username'] = podm.username
-    if podm.password:
-        info['eem_password'] = podm.password
-    if podm.verify and podm.verify != 'True':
-        info['eem_verify_ca'] = podm.verify
-    return info
-
-
-def _same_url(a, b):
-    try:
-        return db_api.normalize_url(a) == db_api.normalize_url(b)
-    except exception.InvalidParameterValue:
-        return False
-
-
-_CANDIDATE_FIELDS = ['id', 'uuid', 'driver_info', 'reservation',
-                     'instance_uuid', 'maintenance', 'provision_state']
-
-
-def nodes_of_pod_manager(context, podm):
-    """The expether nodes of a pod manager, by server engine EE id.
-
-    :param context: a request context.
-    :param podm: a pool ``PodManager`` record.
-    :returns: dict of lower-case EE id -> Ironic node.
-    """
-    result = {}
-    # NOTE(expether): only what the choice of a server engine reads; full
-    # node objects cost ~0.5 s at a thousand nodes. Compose works on a
-    # node it took through task_manager, which loads it whole.
-    for node in objects.Node.list(context, filters={'driver': DRIVER},
-                                  fields=_CANDIDATE_FIELDS):
-        info = node.driver_info or {}
-        eesv_id = info.get('eesv_id')
-        if (isinstance(eesv_id, str)
-                and _same_url(info.get('eem_address'), podm.url)):
-            result[eesv_id.lower()] = node
-    return result
 
 
 def _own_group(eesv):
@@ -198,7 +99,8 @@ def select_candidates(eem_devices, nodes, count):
     """Server engines compose may take, best first.
 
     :param eem_devices: every device of the EEM (one ``devices/detail``).
-    :param nodes: dict of EE id -> Ironic node (:func:`nodes_of_pod_manager`).
+    :param nodes: dict of EE id -> Ironic node
+        (:func:`ironic_expether.pool.podm.nodes_of_pod_manager`).
     :param count: how many devices will be attached.
     :returns: list of ``(eesv, node or None)``, best first.
     """
@@ -258,29 +160,6 @@ def requested_types(context, properties=None, flavor_id=None):
     return list(pci.get('type') or [])
 
 
-def get_pod_manager(podm_uuid):
-    """The pod manager a request names, or the only one.
-
-    :param podm_uuid: the ``podm_id`` of the request, or None.
-    :returns: a pool ``PodManager`` record.
-    :raises: NotFound naming podm_id if it does not exist.
-    :raises: MissingParameterValue naming podm_id if it is None and there
-        is not exactly one pod manager.
-    """
-    if podm_uuid is None:
-        podms = db_api.list_pod_managers()
-        if len(podms) != 1:
-            raise exception.MissingParameterValue(
-                _('podm_id is required: there are %d pod managers') %
-                len(podms))
-        return podms[0]
-    try:
-        return db_api.get_pod_manager(podm_uuid)
-    except exception.NotFound:
-        raise exception.NotFound(
-            _('podm_id: pod manager %s could not be found') % podm_uuid)
-
-
 def _check_name_free(context, name):
     try:
         objects.Node.get_by_name(context, name)
@@ -310,21 +189,14 @@ def _new_node(context, podm, eesv_id, name, description):
 
     :returns: the node, or None if another request created it first.
     """
-    node = objects.Node(
-        context, uuid=node_uuid_for(podm.uuid, eesv_id), name=name,
-        driver=DRIVER, driver_info=node_driver_info(podm, eesv_id),
-        provision_state=states.ENROLL, power_state=states.NOSTATE,
-        resource_class=CONF.default_resource_class, conductor_group='',
-        properties={}, description=description, reservation=CONF.host)
-    driver_factory.check_and_update_node_interfaces(node)
     try:
-        node.create()
+        return podm_api.new_node(context, podm, eesv_id, name=name,
+                                 description=description, reserved=True)
     except exception.NodeAlreadyExists:
         LOG.info('Server engine %(eesv)s of pod manager %(podm)s was taken '
                  'by a concurrent request', {'eesv': eesv_id,
                                              'podm': podm.uuid})
         return None
-    return node
 
 
 def _release_reservation(context, node):
@@ -362,15 +234,16 @@ def _rollback(node, attached, created):
         node.save()
 
 
-def _compose_on_new(context, podm, eesv, name, description, types):
-    node = _new_node(context, podm, eesv.id, name, description)
+def _compose_on_new(context, server, name, description, types):
+    node = _new_node(context, server.podm, server.eesv_id, name, description)
     if node is None:
         return None
     attached = []
     try:
         for pci_type in types:
             attached.append(claims.attach_free(
-                node, pci_type, purpose=models.PURPOSE_COMPOSITION))
+                node, pci_type, purpose=models.PURPOSE_COMPOSITION,
+                server=server))
         describe_node(node)
     except Exception:
         with excutils.save_and_reraise_exception():
@@ -380,7 +253,7 @@ def _compose_on_new(context, podm, eesv, name, description, types):
     return objects.Node.get_by_uuid(context, node.uuid)
 
 
-def _compose_on_existing(context, node, name, description, types):
+def _compose_on_existing(context, server, node, name, description, types):
     try:
         task = task_manager.acquire(context, node.uuid, shared=False,
                                     purpose='compose', retry=False)
@@ -394,7 +267,8 @@ def _compose_on_existing(context, node, name, description, types):
         try:
             for pci_type in types:
                 attached.append(claims.attach_free(
-                    node, pci_type, purpose=models.PURPOSE_COMPOSITION))
+                    node, pci_type, purpose=models.PURPOSE_COMPOSITION,
+                    server=server))
             node.name = name
             if description is not None:
                 node.description = description
@@ -428,23 +302,26 @@ def compose(context, name, podm_uuid=None, types=(), description=None):
             _('name: "%s" is not a valid node name (letters, digits, "-", '
               '".", "_" and "~" only)') % name)
     types = list(types)
-    podm = get_pod_manager(podm_uuid)
+    podm = podm_api.get_pod_manager(podm_uuid)
     _check_name_free(context, name)
     _check_free_counts(podm, types)
-    client = client_for(podm)
+    client = podm_api.client_for(podm)
     with driver_utils.eem_errors(None, _('listing the devices of pod '
                                          'manager %s') % podm.uuid,
                                  client=client):
         eem_devices = client.list_devices()
-    nodes = nodes_of_pod_manager(context, podm)
+    nodes = podm_api.nodes_of_pod_manager(context, podm)
     started = timeutils.utcnow()
     for eesv, node in select_candidates(eem_devices, nodes, len(types)):
+        # NOTE(expether): the claims get the pod manager and client this
+        # request holds, instead of deriving them from the node per device.
+        server = podm_api.Server(podm, client, eesv.id.lower())
         if node is None:
-            result = _compose_on_new(context, podm, eesv, name, description,
+            result = _compose_on_new(context, server, name, description,
                                      types)
         else:
-            result = _compose_on_existing(context, node, name, description,
-                                          types)
+            result = _compose_on_existing(context, server, node, name,
+                                          description, types)
         if result is not None:
             LOG.info('Composed node %(node)s (%(name)s) on server engine '
                      '%(eesv)s of pod manager %(podm)s with %(types)s in '
@@ -498,13 +375,13 @@ def manage(context, node_index, podm_uuid=None):
     :raises: DriverOperationError if EEM fails.
     """
     eesv_id = node_index.lower()
-    podm = get_pod_manager(podm_uuid)
-    existing = nodes_of_pod_manager(context, podm).get(eesv_id)
+    podm = podm_api.get_pod_manager(podm_uuid)
+    existing = podm_api.nodes_of_pod_manager(context, podm).get(eesv_id)
     if existing is not None:
         raise exception.Conflict(
             _('node_index: server engine %(eesv)s is already managed as '
               'node %(node)s') % {'eesv': eesv_id, 'node': existing.uuid})
-    client = client_for(podm)
+    client = podm_api.client_for(podm)
     with driver_utils.eem_errors(
             None, _('reading server engine %s') % eesv_id, client=client,
             not_found=exception.NotFound):

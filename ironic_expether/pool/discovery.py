@@ -54,6 +54,12 @@ such devices is locked, its state checked again under the lock, and the
 devices detached through :mod:`ironic_expether.pool.claims`, with a node
 history record naming them. Composition devices are never touched.
 
+The cycle has three parts, each in its module: reading (EEM once, the
+pool through :mod:`ironic_expether.pool.db.api`, Ironic's tables through
+:mod:`ironic_expether.pool.ironic_nodes`), deciding (the pure
+:mod:`ironic_expether.pool.reconcile`) and writing (bulk, here), then the
+per-node follow-ups (:mod:`ironic_expether.pool.node_followups`).
+
 A pod manager whose EEM fails is marked ``offline`` with the reason, and
 the others are still synced; it is marked ``online`` again when it
 answers. With ``use_lease``, a pod manager is synced only by the conductor
@@ -64,32 +70,22 @@ import collections
 import contextlib
 import datetime
 import gc
-import threading
 
-from ironic.common import driver_factory
 from ironic.common import exception
-from ironic.common import states
-from ironic.conductor import task_manager
-from ironic.conductor import utils as conductor_utils
 from ironic.conf import CONF
-from ironic.db import api as ironic_dbapi
-from ironic.db.sqlalchemy import models as ironic_models
-from ironic import objects
-from oslo_db.sqlalchemy import enginefacade
 from oslo_log import log
 from oslo_utils import timeutils
-from oslo_utils import uuidutils
-import sqlalchemy as sa
 
-from ironic_expether.drivers import utils as driver_utils
 from ironic_expether import eem
-from ironic_expether.pool import claims
-from ironic_expether.pool import compose
+from ironic_expether.eem_access import snapshot
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
-from ironic_expether.pool.db import session
 from ironic_expether.pool import describe
-from ironic_expether.pool import snapshot
+from ironic_expether.pool import ironic_nodes
+from ironic_expether.pool import node_followups
+from ironic_expether.pool import podm as podm_api
+from ironic_expether.pool import reconcile
 
 LOG = log.getLogger(__name__)
 
@@ -98,51 +94,17 @@ FAILED = 'FAILED'
 #: Only with ``use_lease``: another conductor holds the pod manager.
 SKIPPED = 'SKIPPED'
 
-DRIVER = compose.DRIVER
+DRIVER = podm_api.DRIVER
 #: ``event_type`` of the node history records discovery writes.
-HISTORY_EVENT_TYPE = 'expether'
+HISTORY_EVENT_TYPE = node_followups.HISTORY_EVENT_TYPE
+#: See :data:`ironic_expether.pool.reconcile.RELEASE_DEPLOYMENT_STATES`.
+RELEASE_DEPLOYMENT_STATES = reconcile.RELEASE_DEPLOYMENT_STATES
 
-_DESCRIPTIVE = ('type', 'vendor_name', 'device_name', 'pci_vendor_id',
-                'pci_device_id', 'pci_class', 'mac_address', 'model',
-                'group_id')
-_NODE_COLUMNS = ['id', 'uuid', 'driver_info', 'properties',
-                 'provision_state', 'maintenance']
-#: Provision states of a node with no deployment in place or under way and
-#: nothing running for Ironic on its hardware: devices a deployment left
-#: there are returned to the pool. Every other state is left alone:
-#: deploying, active, rescue, servicing and cleaning states (the clean step
-#: runs there), transient ones (verifying, inspecting, adopting, deleting),
-#: and failures an operator may retry or inspect (deploy, clean, adopt,
-#: inspect failed, error); the node reaches one of these states later.
-RELEASE_DEPLOYMENT_STATES = frozenset((states.ENROLL, states.MANAGEABLE,
-                                       states.AVAILABLE))
-#: Pool state of the deployment devices discovery returns. A ``claimed``
-#: one is being moved (or is repaired first); a ``missing`` one keeps its
-#: holder until EEM shows it again: dropped now, it would come back in the
-#: server's group and be taken for one of the composition's.
-_RELEASABLE = (models.DEVICE_ALLOCATED,)
-#: Columns of the pool's devices discovery compares (read as plain rows,
-#: not ORM objects: 10,000 of those cost a third of a second).
-_DEVICE_COLUMNS = ('uuid', 'eeid', 'state', 'node_uuid', 'purpose',
-                   'claimed_at') + _DESCRIPTIVE
-#: Where the descriptive columns start in a row of ``_DEVICE_COLUMNS``.
-_FIRST_DESCRIPTIVE = _DEVICE_COLUMNS.index(_DESCRIPTIVE[0])
-_IRONIC_DB = threading.local()
-
-#: A device as discovery sees it after its decisions (for node views).
-_View = collections.namedtuple('_View', ['uuid', 'eeid', 'type',
-                                         'vendor_name', 'device_name',
-                                         'state', 'node_uuid', 'purpose'])
-
-
-def read_nodes():
-    """The expether nodes, as rows of ``_NODE_COLUMNS``.
-
-    One query per cycle: :func:`register_unknown_pod_managers` and each
-    pod manager's :class:`Reconciler` share it.
-    """
-    return ironic_dbapi.get_instance().get_nodeinfo_list(
-        columns=list(_NODE_COLUMNS), filters={'driver': DRIVER})
+#: The expether nodes, as rows (one query per cycle, shared by
+#: :func:`register_unknown_pod_managers` and each pod manager's
+#: :class:`Reconciler`); see :func:`ironic_expether.pool.ironic_nodes.
+#: read_nodes`.
+read_nodes = ironic_nodes.read_nodes
 
 
 @contextlib.contextmanager
@@ -165,66 +127,6 @@ def _gc_paused():
             gc.enable()
 
 
-def _own_group(eesv):
-    try:
-        return eem.MIN_GROUP_ID <= int(eesv.group_id) <= eem.MAX_GROUP_ID
-    except (TypeError, ValueError):
-        return False
-
-
-class _Descriptive(object):
-    """The ``_DESCRIPTIVE`` columns of EEM devices, as a tuple.
-
-    The same values as :func:`db_api.device_values_from_eem`, without a
-    dict per device; the names (pci.ids lookups) are looked up once per
-    (class, vendor, device) in a cycle. In steady state a record's columns
-    are compared to this tuple at once.
-    """
-
-    def __init__(self):
-        self._names = {}
-
-    def __call__(self, eeio):
-        """:returns: the tuple, in the order of ``_DESCRIPTIVE``."""
-        ids = (eeio.pci_class, eeio.pci_vendor_id, eeio.pci_device_id)
-        names = self._names.get(ids)
-        if names is None:
-            names = self._names[ids] = (eeio.pci_type, eeio.pci_vendor_name,
-                                        eeio.pci_device_name)
-        return names + (eeio.pci_vendor_id, eeio.pci_device_id,
-                        eeio.pci_class, eeio.mac_address, eeio.type,
-                        eeio.group_id)
-
-
-class _NodeView(object):
-    """What discovery needs of a managed node (no full object load)."""
-
-    __slots__ = ('id', 'uuid', 'eesv_id', 'properties', 'traits',
-                 'provision_state', 'maintenance')
-
-    def __init__(self, node_id, uuid, eesv_id, properties, traits,
-                 provision_state=None, maintenance=False):
-        self.id = node_id
-        self.uuid = uuid
-        self.eesv_id = eesv_id
-        self.properties = properties or {}
-        self.traits = traits
-        self.provision_state = provision_state
-        self.maintenance = maintenance
-
-    @property
-    def may_release_deployment(self):
-        """Whether deployment devices this node holds are left-overs."""
-        return (not self.maintenance
-                and self.provision_state in RELEASE_DEPLOYMENT_STATES)
-
-
-def _view(record, **changes):
-    values = {name: getattr(record, name) for name in _View._fields}
-    values.update(changes)
-    return _View(**values)
-
-
 class Reconciler(object):
     """One discovery cycle of one pod manager, from one EEM answer.
 
@@ -235,184 +137,61 @@ class Reconciler(object):
         :class:`ironic_expether.eem.Device`).
     :param node_rows: the expether nodes as :func:`read_nodes` gives
         them, read in this cycle; None to read them here.
+    :param eem_read_at: when EEM was asked for ``eem_devices``: pool
+        records changed since then are not overwritten with that older
+        view. None when unknown.
     """
 
-    def __init__(self, context, podm, client, eem_devices, node_rows=None):
+    def __init__(self, context, podm, client, eem_devices, node_rows=None,
+                 eem_read_at=None):
         self.context = context
+        self.eem_read_at = eem_read_at
         self.podm = podm
         self.client = client
         self.eem_devices = eem_devices
         self.node_rows = node_rows
         self.counts = collections.Counter()
 
-    # Reading
+    # Reading (deciding is :mod:`ironic_expether.pool.reconcile`'s)
 
     def _managed_nodes(self):
         """The expether nodes of this pod manager, by EESV id."""
         rows = self.node_rows
         if rows is None:
             rows = read_nodes()
-        traits = collections.defaultdict(set)
-        trait, node = ironic_models.NodeTrait, ironic_models.Node
-        with enginefacade.reader.using(_IRONIC_DB) as s:
-            for node_id, name in s.execute(
-                    sa.select(trait.node_id, trait.trait)
-                    .join(node, node.id == trait.node_id)
-                    .where(node.driver == DRIVER,
-                           trait.trait.in_(sorted(describe.OWNED_TRAITS)))):
-                traits[node_id].add(name)
-        nodes = {}
-        normalized = {}
-        for (node_id, node_uuid, info, properties, provision_state,
-             maintenance) in rows:
-            info = info or {}
-            address, eesv_id = info.get('eem_address'), info.get('eesv_id')
-            if not isinstance(eesv_id, str) or not isinstance(address, str):
-                continue
-            url = normalized.get(address)
-            if url is None:
-                try:
-                    url = db_api.normalize_url(address)
-                except exception.InvalidParameterValue:
-                    url = ''
-                normalized[address] = url
-            if url == self.podm.url:
-                nodes[eesv_id.lower()] = _NodeView(
-                    node_id, node_uuid, eesv_id.lower(), properties,
-                    traits.get(node_id, set()),
-                    provision_state=provision_state,
-                    maintenance=maintenance)
-        return nodes
+        traits = ironic_nodes.traits_of_nodes(describe.OWNED_TRAITS)
+        return reconcile.managed_nodes(rows, traits, self.podm.url)
 
     def _records(self):
         """The pool's devices of this pod manager, as plain rows."""
-        dev = models.Device
-        with session.reader() as s:
-            return list(s.execute(
-                sa.select(*[getattr(dev, c) for c in _DEVICE_COLUMNS])
-                .where(dev.pod_manager_uuid == self.podm.uuid)))
+        return db_api.device_rows(self.podm.uuid, reconcile.DEVICE_COLUMNS)
 
     def _existing_nodes(self, node_uuids):
         """Which of these node uuids still exist in Ironic."""
-        if not node_uuids:
-            return set()
-        dbapi = ironic_dbapi.get_instance()
-        rows = dbapi.get_node_list(filters={'uuid_in': sorted(node_uuids)},
-                                   fields=['uuid'])
-        return {row.uuid for row in rows}
+        return ironic_nodes.existing_uuids(node_uuids)
 
-    # Deciding
+    def _read_and_plan(self):
+        """Read the nodes and the pool, and decide (nothing written).
 
-    def _desired(self, row, eeio, group_owner, node_groups, existing):
-        """The (state, node_uuid, purpose) EEM says a device should have.
-
-        :returns: the triple, or None when the device is an orphan whose
-            group must be deleted in EEM first.
+        :returns: ``(nodes, eesvs, records, views, creates, updates,
+            orphans)``; see :func:`ironic_expether.pool.reconcile.
+            plan_devices`.
         """
-        if eeio is None or not eeio.is_up:
-            holder = row.node_uuid if row.node_uuid in existing else None
-            return (models.DEVICE_MISSING, holder,
-                    row.purpose if holder else None)
-        gid = eeio.group_id
-        if gid == eem.EEIO_FREE_GROUP:
-            return models.DEVICE_FREE, None, None
-        owner = group_owner.get(gid)
-        if owner is not None:
-            purpose = (row.purpose if row.node_uuid == owner and row.purpose
-                       else models.PURPOSE_COMPOSITION)
-            return models.DEVICE_ALLOCATED, owner, purpose
-        holder = row.node_uuid
-        if holder is not None and holder not in existing:
-            return None
-        if holder is not None and node_groups.get(holder) is None:
-            # NOTE(expether): a node whose server engine EEM does not show
-            # in a group of its own; keep what the pool says.
-            return models.DEVICE_ALLOCATED, holder, row.purpose
-        # In the group of a server Ironic does not manage.
-        return models.DEVICE_ALLOCATED, None, None
+        eeios, eesvs = reconcile.index_devices(self.eem_devices)
+        nodes = self._managed_nodes()
+        group_owner, node_groups = reconcile.group_owners(nodes, eesvs)
+        records = self._records()
+        managed = {n.uuid for n in nodes.values()}
+        held = {r.node_uuid for r in records if r.node_uuid} - managed
+        existing = managed | self._existing_nodes(held)
 
-    def _plan_devices(self, records, eeios, group_owner, node_groups,
-                      existing):
-        """Decide what to write; nothing is written here.
-
-        :returns: ``(views, creates, updates, orphans)``: the devices as
-            they will be (a dict of EE id to :class:`_View`, only for those
-            that change or are new), values for ``create_devices``,
-            ``(uuid, values, expected)`` for ``update_devices``, and
-            ``(record, changes)`` of devices of deleted nodes.
-        """
-        now = timeutils.utcnow()
-        timeout = datetime.timedelta(seconds=CONF.expether.claim_timeout)
-        descriptive = _Descriptive()
-        creates, updates, orphans = [], [], []
-        views = {}
-        known = set()
-        for record in records:
-            eeid = record.eeid
-            known.add(eeid)
-            eeio = eeios.get(eeid)
-            if (record.state == models.DEVICE_CLAIMED
-                    and record.claimed_at is not None
-                    and now - record.claimed_at < timeout):
-                continue  # a move is in flight
-            changes = {}
-            if eeio is not None:
-                values = descriptive(eeio)
-                if values != record[_FIRST_DESCRIPTIVE:]:
-                    for key, old, value in zip(
-                            _DESCRIPTIVE, record[_FIRST_DESCRIPTIVE:],
-                            values):
-                        if old != value:
-                            changes[key] = value
-            desired = self._desired(record, eeio, group_owner, node_groups,
-                                    existing)
-            if desired is None:
-                orphans.append((record, changes))
-                continue
-            if desired != (record.state, record.node_uuid, record.purpose):
-                changes.update(zip(('state', 'node_uuid', 'purpose'),
-                                   desired))
-                self._count_transition(record, desired[0])
-            if record.claimed_at is not None:
-                changes['claimed_at'] = None
-            if changes:
-                updates.append((record.uuid, changes,
-                                {'state': record.state,
-                                 'node_uuid': record.node_uuid}))
-                views[eeid] = _view(record, **{
-                    k: v for k, v in changes.items() if k in _View._fields})
-        for eeid, eeio in eeios.items():
-            if eeid in known:
-                continue
-            values = db_api.device_values_from_eem(eeio)
-            new = _View(uuidutils.generate_uuid(), eeid, values['type'],
-                        values['vendor_name'], values['device_name'],
-                        None, None, None)
-            state, holder, purpose = self._desired(
-                new, eeio, group_owner, node_groups, existing) or (
-                models.DEVICE_ALLOCATED, None, None)
-            values.update(uuid=new.uuid, state=state, node_uuid=holder,
-                          purpose=purpose)
-            creates.append(values)
-            views[eeid] = new._replace(state=state, node_uuid=holder,
-                                       purpose=purpose)
-            self.counts['added'] += 1
-        return views, creates, updates, orphans
-
-    def _count_transition(self, record, state):
-        if record.state == models.DEVICE_CLAIMED:
-            self.counts['repaired'] += 1
-        elif state == models.DEVICE_MISSING:
-            self.counts['missing'] += 1
-        elif record.state == models.DEVICE_MISSING:
-            self.counts['returned'] += 1
-        else:
-            self.counts['moved'] += 1
-        LOG.debug('Pool device %(dev)s (%(eeid)s) of pod manager %(podm)s: '
-                  '%(old)s -> %(new)s', {'dev': record.uuid,
-                                         'eeid': record.eeid,
-                                         'podm': self.podm.uuid,
-                                         'old': record.state, 'new': state})
+        views, creates, updates, orphans = reconcile.plan_devices(
+            records, eeios, group_owner, node_groups, existing,
+            timeutils.utcnow(),
+            datetime.timedelta(seconds=CONF.expether.claim_timeout),
+            self.counts, podm_uuid=self.podm.uuid,
+            eem_read_at=self.eem_read_at)
+        return nodes, eesvs, records, views, creates, updates, orphans
 
     # Writing
 
@@ -454,211 +233,11 @@ class Reconciler(object):
             updates.append((record.uuid, values,
                             {'state': record.state,
                              'node_uuid': record.node_uuid}))
-            views[record.eeid] = _view(record, state=models.DEVICE_FREE,
-                                       node_uuid=None, purpose=None)
+            views[record.eeid] = reconcile.view(
+                record, state=models.DEVICE_FREE, node_uuid=None,
+                purpose=None)
             self.counts['orphans_released'] += 1
         return updates
-
-    def _sync_node(self, node, devices):
-        """Make a node's properties and owned traits follow its devices.
-
-        :param node: a :class:`_NodeView`.
-        :param devices: the devices the node holds, as this cycle decided
-            them (any state, any purpose).
-        :returns: True if the node was changed.
-        """
-        if describe.shows(node.properties, node.traits,
-                          describe.describe_devices(devices)):
-            return False
-        try:
-            with task_manager.acquire(
-                    self.context, node.uuid, shared=False, retry=False,
-                    purpose='expether discovery') as task:
-                # Under the lock, from the pool's records: a compose or
-                # detach may have finished since this cycle read them.
-                change = describe.update_node(task.node)
-                if change is not None:
-                    self._record(task.node, change)
-        except (exception.NodeLocked, exception.NodeNotFound) as e:
-            LOG.info('Devices of node %(node)s changed but it could not be '
-                     'updated now (%(err)s); trying again next cycle',
-                     {'node': node.uuid, 'err': e})
-            return False
-        return change is not None
-
-    def _release_deployment_devices(self, node, devices):
-        """Return the devices a finished deployment left on a node.
-
-        Nothing is done (no lock, no write, no EEM request) unless the node
-        is in one of :data:`RELEASE_DEPLOYMENT_STATES`, out of maintenance,
-        and holds ``allocated`` deployment devices in this cycle's view.
-        Then the node is locked and its state checked again, so a
-        deployment that started meanwhile (and its own ``compose_devices``
-        step) is never touched.
-
-        :param node: a :class:`_NodeView`.
-        :param devices: the devices the node holds, as this cycle decided
-            them.
-        :returns: how many devices were returned.
-        """
-        if not node.may_release_deployment or not any(
-                d.purpose == models.PURPOSE_DEPLOYMENT
-                and d.state in _RELEASABLE for d in devices):
-            return 0
-        try:
-            with task_manager.acquire(
-                    self.context, node.uuid, shared=False, retry=False,
-                    purpose='expether discovery') as task:
-                state = task.node.provision_state
-                if (task.node.maintenance
-                        or state not in RELEASE_DEPLOYMENT_STATES):
-                    return 0
-                released = self._detach_deployment_devices(task.node)
-                if released:
-                    self._record_release(task.node, released)
-                return len(released)
-        except (exception.NodeLocked, exception.NodeNotFound) as e:
-            LOG.info('Node %(node)s holds devices of a past deployment but '
-                     'could not be locked now (%(err)s); trying again next '
-                     'cycle', {'node': node.uuid, 'err': e})
-        except exception.IronicException as e:
-            # NOTE(expether): e.g. an interface this conductor does not
-            # enable; one node never fails the cycle of its pod manager.
-            LOG.warning('Node %(node)s holds devices of a past deployment '
-                        'but could not be locked: %(err)s; trying again '
-                        'next cycle', {'node': node.uuid, 'err': e})
-        return 0
-
-    def _detach_deployment_devices(self, node):
-        """Detach, under the node's lock, its deployment devices.
-
-        Read again from the pool: the cycle's view may be stale.
-
-        :returns: the released devices (pool records, as before release).
-        """
-        released = []
-        for device in claims.devices_of_node(
-                node.uuid, purpose=models.PURPOSE_DEPLOYMENT):
-            if device.state not in _RELEASABLE:
-                continue
-            try:
-                claims.detach(node, device.uuid)
-            except exception.IronicException as e:
-                LOG.warning('Could not return device %(dev)s (%(eeid)s) '
-                            'of a past deployment of node %(node)s '
-                            '(%(state)s) to the pool: %(err)s; trying '
-                            'again next cycle',
-                            {'dev': device.uuid, 'eeid': device.eeid,
-                             'node': node.uuid,
-                             'state': node.provision_state, 'err': e})
-                continue
-            released.append(device)
-        return released
-
-    def _record_release(self, node, released):
-        event = ('ExpEther discovery: returned devices attached at deploy '
-                 'time [%(devs)s] to the pool; the node is %(state)s and '
-                 'the release_devices clean step did not return them '
-                 '(automated cleaning off, or the step\'s priority 0)' %
-                 {'devs': ', '.join('%s (%s)' % (d.eeid, d.type)
-                                    for d in released),
-                  'state': node.provision_state})
-        LOG.info('Node %(node)s: %(event)s', {'node': node.uuid,
-                                              'event': event})
-        conductor_utils.node_history_record(
-            node, event=event, event_type=HISTORY_EVENT_TYPE)
-
-    def _record(self, node, change):
-        event = ('ExpEther discovery: devices in the server\'s group '
-                 'changed from [%(old)s] to [%(new)s]; traits now '
-                 '[%(traits)s]' %
-                 {'old': ', '.join(change.old_ids),
-                  'new': ', '.join(change.new_ids),
-                  'traits': ', '.join(change.traits)})
-        LOG.info('Node %(node)s: %(event)s', {'node': node.uuid,
-                                              'event': event})
-        conductor_utils.node_history_record(
-            node, event=event, event_type=HISTORY_EVENT_TYPE)
-
-    def _enroll(self, eesvs, nodes):
-        """Enroll server engines without a node, each at most once.
-
-        An engine is recorded in ``expether_enrolled_servers`` BEFORE its
-        node is created: the record's unique (pod manager, EE id) lets
-        exactly one of several conductors enroll it, and the record stays
-        when an operator deletes the node, so it is not enrolled again.
-        A node that cannot be created gives its record back, so that a
-        later cycle tries again.
-        """
-        candidates = sorted(e for e in eesvs if e not in nodes)
-        if not candidates:
-            return
-        done = {r.eeid for r in db_api.list_enrolled_servers(
-            self.podm.uuid)}
-        for eesv_id in candidates:
-            if eesv_id in done:
-                continue
-            node_uuid = compose.node_uuid_for(self.podm.uuid, eesv_id)
-            if not db_api.record_enrollment(self.podm.uuid, eesv_id,
-                                            node_uuid):
-                continue  # another conductor enrolls it
-            node = objects.Node(
-                self.context, uuid=node_uuid, driver=DRIVER,
-                driver_info=compose.node_driver_info(self.podm, eesv_id),
-                provision_state=states.ENROLL,
-                power_state=states.NOSTATE,
-                resource_class=CONF.default_resource_class,
-                conductor_group='', properties={},
-                description='Enrolled by ExpEther discovery from pod '
-                            'manager %s' % self.podm.name)
-            try:
-                driver_factory.check_and_update_node_interfaces(node)
-                node.create()
-            except exception.IronicException as e:
-                # NodeAlreadyExists too: compose or manage made it, not us.
-                db_api.delete_enrollment(self.podm.uuid, eesv_id)
-                if not isinstance(e, exception.NodeAlreadyExists):
-                    LOG.warning('Could not enroll server engine %(eesv)s '
-                                'of pod manager %(podm)s: %(err)s; trying '
-                                'again next cycle',
-                                {'eesv': eesv_id, 'podm': self.podm.uuid,
-                                 'err': e})
-                continue
-            LOG.info('Enrolled server engine %(eesv)s of pod manager '
-                     '%(podm)s as node %(node)s', {'eesv': eesv_id,
-                                                   'podm': self.podm.uuid,
-                                                   'node': node_uuid})
-            self.counts['enrolled'] += 1
-
-    def _read_and_plan(self):
-        """Read the nodes and the pool, and decide (nothing written).
-
-        :returns: ``(nodes, eesvs, records, views, creates, updates,
-            orphans)``; see :meth:`_plan_devices`.
-        """
-        eeios, eesvs = {}, {}
-        for device in self.eem_devices:
-            if not device.id or not eem.is_valid_eeid(device.id):
-                continue
-            if device.is_eeio:
-                eeios[device.id.lower()] = device
-            elif device.is_eesv:
-                eesvs[device.id.lower()] = device
-        nodes = self._managed_nodes()
-        group_owner, node_groups = {}, {}
-        for eesv_id, node in nodes.items():
-            eesv = eesvs.get(eesv_id)
-            if eesv is not None and _own_group(eesv):
-                group_owner.setdefault(eesv.group_id, node.uuid)
-                node_groups[node.uuid] = eesv.group_id
-        records = self._records()
-        managed = {n.uuid for n in nodes.values()}
-        held = {r.node_uuid for r in records if r.node_uuid} - managed
-        existing = managed | self._existing_nodes(held)
-
-        views, creates, updates, orphans = self._plan_devices(
-            records, eeios, group_owner, node_groups, existing)
-        return nodes, eesvs, records, views, creates, updates, orphans
 
     def run(self):
         """Reconcile; write only the difference.
@@ -675,22 +254,21 @@ class Reconciler(object):
         if updates:
             db_api.update_devices(updates)
 
-        by_node = collections.defaultdict(list)
-        for record in records:
-            if record.node_uuid and record.eeid not in views:
-                by_node[record.node_uuid].append(record)
-        for view in views.values():
-            if view.node_uuid:
-                by_node[view.node_uuid].append(view)
+        # Per-node follow-ups (:mod:`ironic_expether.pool.node_followups`).
+        by_node = reconcile.devices_by_node(records, views)
         for node in nodes.values():
             held = by_node.get(node.uuid, [])
-            released = self._release_deployment_devices(node, held)
+            released = node_followups.release_deployment_devices(
+                self.context, node, held)
             if released:
                 self.counts['deployment_released'] += released
-            if self._sync_node(node, held):
+            if node_followups.sync_node(self.context, node, held):
                 self.counts['nodes_updated'] += 1
         if CONF.expether.auto_enroll:
-            self._enroll(eesvs, nodes)
+            enrolled = node_followups.enroll(self.context, self.podm, eesvs,
+                                             nodes)
+            if enrolled:
+                self.counts['enrolled'] += enrolled
         return self.counts
 
 
@@ -728,7 +306,10 @@ def sync_pod_manager(context, podm, use_lease=False, node_rows=None):
         LOG.debug('Pod manager %s is synced by another conductor',
                   podm.uuid)
         return dict(result, status=SKIPPED)
-    client = compose.client_for(podm)
+    client = podm_api.client_for(podm)
+    # NOTE(expether): attaches and detaches go on while EEM answers; a
+    # record they change after this instant is newer than EEM's answer.
+    eem_read_at = timeutils.utcnow()
     try:
         with _gc_paused():
             eem_devices = client.list_devices()
@@ -741,7 +322,8 @@ def sync_pod_manager(context, podm, use_lease=False, node_rows=None):
     _set_status(podm, models.POD_MANAGER_ONLINE)
     try:
         counts = Reconciler(context, podm, client, eem_devices,
-                            node_rows=node_rows).run()
+                            node_rows=node_rows,
+                            eem_read_at=eem_read_at).run()
     except exception.IronicException as e:
         LOG.error('Discovery of pod manager %(podm)s failed: %(err)s',
                   {'podm': podm.uuid, 'err': e})

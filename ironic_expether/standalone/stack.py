@@ -175,6 +175,7 @@ class Stack:
         self.eem_verify_ca = options.eem_verify_ca
         self.bmc_address = None
         self.valence_url = None
+        self.pod_manager_uuid = None
         self.devices = []
         self.nodes = []
         self._progress = progress or (lambda step, total, text: None)
@@ -427,6 +428,7 @@ class Stack:
             known = known.get('pod_managers', [])
         for podm in known or []:
             if podm.get('url', '').rstrip('/') == self.eem_address.rstrip('/'):
+                self.pod_manager_uuid = podm.get('uuid')
                 self._echo('Pod manager %s already registered.'
                            % podm.get('uuid', podm.get('name')))
                 return
@@ -440,6 +442,7 @@ class Stack:
                 'auth_items': {'username': self.eem_username,
                                'password': self.eem_password or ''}}]
         podm = api.call_driver_passthru(DRIVER, 'pod_managers', 'POST', body)
+        self.pod_manager_uuid = (podm or {}).get('uuid')
         self._echo('Registered pod manager %s.'
                    % (podm or {}).get('uuid', self.eem_address))
 
@@ -525,19 +528,29 @@ class Stack:
                 if d.get('status') == 'eeio'
                 and str(d.get('group_id')) == '4093']
         device = free[0] if free else '<eeio-id>'
+        podm = self.pod_manager_uuid or '<pod-manager-uuid>'
+        free_types = [t for t, n in pod.pool_summary(self.devices).items()
+                      if n and t != 'other']
+        compose = ' '.join('--device %s' % t for t in free_types[:2])
         lines = [
-            'export OS_AUTH_TYPE=none OS_ENDPOINT=%s' % self.endpoint,
+            'export PATH=%s:$PATH OS_AUTH_TYPE=none OS_ENDPOINT=%s'
+            % (os.path.dirname(sys.executable), self.endpoint),
             '',
             'Try:',
-            '  baremetal driver list',
             '  baremetal node list',
-            '  baremetal node validate %s' % example,
+            '  baremetal expether pool summary',
+            '  baremetal expether pool list --pod-manager %s --state free'
+            % podm,
+            '  baremetal expether compose --pod-manager %s %s --name demo1 '
+            '--wait' % (podm, compose or '--device GPU'),
+            '  baremetal expether devices demo1',
+            '  baremetal expether release demo1',
             '  baremetal node power on %s' % example,
-            '  baremetal node passthru call --http-method GET %s devices'
-            % example,
-            '  baremetal node passthru call %s attach --arg resource_id=%s'
-            % (example, device),
-            '  baremetal node passthru call %s detach --arg resource_id=%s'
+            '  baremetal expether attach %s %s' % (example, device),
+            '  baremetal expether detach %s %s' % (example, device),
+            '(the same commands run as "openstack baremetal expether ..." '
+            'where python-openstackclient is installed; the raw form is '
+            '"baremetal node passthru call %s attach --arg resource_id=%s")'
             % (example, device),
             '',
             'EEM: %s (user %s, password in %s)' % (

@@ -41,7 +41,9 @@ import uuid
 import jsonschema
 import webob
 
+from ironic_expether.valence import auth
 from ironic_expether.valence import errors
+from ironic_expether.valence import ironic_client
 
 LOG = logging.getLogger(__name__)
 
@@ -214,7 +216,9 @@ class ValenceAPI(object):
             if path is None:
                 raise errors.BadRequest('The path is not UTF-8 text.')
             handler, params = self._route(request.method, path)
-            status, payload = handler(request, request_id, **params)
+            with ironic_client.acting_for(
+                    environ.get(auth.CALLER_HEADERS_KEY)):
+                status, payload = handler(request, request_id, **params)
             body = None if status == 204 else _encode(payload)
         except errors.ValenceError as exc:
             status, body = exc.status, _encode(exc.to_body(request_id))
@@ -303,6 +307,9 @@ class ValenceAPI(object):
         except ValueError as exc:
             raise errors.BadRequest('The request body is not valid JSON: '
                                     '%s.' % exc)
+        except RecursionError:
+            raise errors.BadRequest('The request body is nested too '
+                                    'deeply.')
         if not isinstance(body, dict):
             raise errors.BadRequest('The request body must be a JSON '
                                     'object, not a JSON %s.'

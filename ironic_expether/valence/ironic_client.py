@@ -22,6 +22,8 @@ status code and message; an unreachable Ironic or Keystone raises
 :class:`ironic_expether.valence.errors.IronicUnavailable` (503).
 """
 
+import contextlib
+import contextvars
 import json
 import logging
 from urllib import parse
@@ -39,6 +41,30 @@ DRIVER_NAME = 'expether'
 
 API_VERSION_HEADER = 'X-OpenStack-Ironic-API-Version'
 REQUEST_ID_HEADER = 'X-OpenStack-Request-ID'
+
+# The headers that authenticate the caller of the facade, sent to Ironic
+# instead of the facade's own credentials while a request is served.
+_CALLER_HEADERS = contextvars.ContextVar('ironic_expether_caller_headers',
+                                         default=None)
+
+
+@contextlib.contextmanager
+def acting_for(headers):
+    """Call Ironic for the caller of the facade, with their credentials.
+
+    While the context is active, every request of an
+    :class:`IronicClient` in this thread carries ``headers`` (the caller's
+    ``Authorization`` or ``X-Auth-Token``) and not the ``[ironic]``
+    credentials of the facade.
+
+    :param headers: a dict of headers, or None to use the facade's own
+        credentials.
+    """
+    token = _CALLER_HEADERS.set(dict(headers) if headers else None)
+    try:
+        yield
+    finally:
+        _CALLER_HEADERS.reset(token)
 
 
 class IronicClient(object):
@@ -139,6 +165,10 @@ class IronicClient(object):
         if request_id:
             headers[REQUEST_ID_HEADER] = request_id
         kwargs = {}
+        caller = _CALLER_HEADERS.get()
+        if caller:
+            headers.update(caller)
+            kwargs['authenticated'] = False
         if body is not None:
             kwargs['json'] = body
         try:

@@ -51,6 +51,32 @@ api_opts = [
                default=8,
                min=1,
                help='Number of threads serving requests.'),
+    cfg.StrOpt('auth_strategy',
+               default='noauth',
+               choices=[('noauth', 'No authentication; Ironic is called '
+                         'with the [ironic] credentials. Only on a loopback '
+                         'address, unless allow_noauth_on_any_address.'),
+                        ('http_basic', 'HTTP basic authentication against '
+                         'http_basic_auth_user_file, as Ironic does; the '
+                         'caller\'s credentials are sent on to Ironic.'),
+                        ('keystone', 'Keystone tokens checked by '
+                         'keystonemiddleware ([keystone_authtoken]); the '
+                         'caller\'s token is sent on to Ironic.')],
+               help='How callers of the facade authenticate. With '
+                    'http_basic and keystone the facade acts for the '
+                    'caller, and Ironic\'s own authentication and policy '
+                    'decide what the caller may do.'),
+    cfg.StrOpt('http_basic_auth_user_file',
+               default='/etc/ironic/htpasswd',
+               help='Apache htpasswd file (bcrypt digests only) of the '
+                    'http_basic strategy. Ironic checks the same '
+                    'credentials again, so this is usually Ironic\'s own '
+                    '[DEFAULT]http_basic_auth_user_file.'),
+    cfg.BoolOpt('allow_noauth_on_any_address',
+                default=False,
+                help='With auth_strategy = noauth, listen on an address '
+                     'that is not loopback. Anyone who reaches the port '
+                     'then acts with the facade\'s [ironic] credentials.'),
     cfg.IntOpt('max_request_body_size',
                default=1024 * 1024,
                min=1024,

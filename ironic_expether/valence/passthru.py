@@ -49,16 +49,16 @@ from ironic.conductor import verify
 from ironic.drivers import base
 from ironic import objects
 from oslo_log import log
+from oslo_utils import excutils
 
-from ironic_expether import conf
-from ironic_expether.drivers import steps
-from ironic_expether.drivers import utils as driver_utils
 from ironic_expether import eem
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.pool import claims
 from ironic_expether.pool import compose
 from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
 from ironic_expether.pool import discovery
+from ironic_expether.pool import podm as podm_api
 from ironic_expether.valence import schemas
 from ironic_expether.valence import views
 
@@ -105,32 +105,13 @@ def _podm_of(node, cache):
     if address in cache:
         return cache[address]
     try:
-        podm_uuid = claims.pod_manager_of_node(node).uuid
+        podm_uuid = podm_api.pod_manager_of_node(node).uuid
     except exception.IronicException as e:
         LOG.warning('Node %(node)s has no usable EEM driver_info: %(err)s',
                     {'node': node.uuid, 'err': e})
         podm_uuid = None
     cache[address] = podm_uuid
     return podm_uuid
-
-
-def _podm_error(podm_url, error):
-    """Turn an EEM error of the pod manager check into an Ironic one."""
-    where = driver_utils.safe_address(podm_url)
-    if isinstance(error, eem.EEMAuthError):
-        return exception.NotAuthorized(
-            _('authentication: EEM %s refused the credentials') % where)
-    if isinstance(error, eem.EEMNotFound):
-        return exception.InvalidParameterValue(
-            _('url: %s does not answer api_version; is it the EEM REST '
-              'API URL ending in /eem?') % where)
-    if isinstance(error, (eem.EEMConnectionError, eem.EEMTimeout)):
-        return exception.TemporaryFailure(
-            _('url: EEM %(eem)s cannot be reached: %(err)s') %
-            {'eem': where, 'err': error})
-    return exception.TemporaryFailure(
-        _('url: EEM %(eem)s failed to answer api_version: %(err)s') %
-        {'eem': where, 'err': error})
 
 
 _REDFISH_SYSTEMS = '/redfish/v1/Systems/'
@@ -176,7 +157,7 @@ def bmc_driver_info(driver_info):
     return result
 
 
-class ValencePassthruMixin(steps.DeviceStepsMixin):
+class ValencePassthruMixin(object):
     """Valence's API as passthru methods (base of the vendor interface)."""
 
     def driver_validate(self, method, **kwargs):
@@ -218,9 +199,9 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
         :param kwargs: the body (see the schemas).
         :returns: ``{"pod_managers": [...]}``, one pod manager, or
             ``{"code": "", "detail": "DELETED"}``.
-        :raises: NotFound, Conflict, InvalidParameterValue, NotAuthorized
-            (EEM refused the credentials), TemporaryFailure (EEM
-            unreachable).
+        :raises: NotFound, Conflict, InvalidParameterValue (also when EEM
+            refused the credentials or its TLS certificate does not
+            verify), TemporaryFailure (EEM unreachable).
         """
         http_method = (http_method or 'GET').upper()
         if http_method == 'GET':
@@ -235,45 +216,11 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
         return self._create_pod_manager(context, kwargs)
 
     def _create_pod_manager(self, context, body):
-        try:
-            url = db_api.normalize_url(body['url'])
-        except ValueError as e:
-            # NOTE(expether): urllib's own errors: a port that is not a
-            # number or out of range, a broken IPv6 literal.
-            raise exception.InvalidParameterValue(
-                _('url: not a valid URL: %s') % e)
-        if not url.rstrip('/').endswith('/eem') or '?' in url:
-            raise exception.InvalidParameterValue(
-                _('url: %s is not an EEM REST API URL (it must end in '
-                  '/eem)') % driver_utils.safe_address(url))
         auth = body['authentication'][0]['auth_items']
-        verify = body.get('verify', True)
-        podm_values = {'name': body['name'], 'url': url,
-                       'username': auth['username'] or None,
-                       'password': auth['password'] or None,
-                       'verify': db_api.normalize_verify(verify),
-                       'driver': 'expether'}
-        try:
-            client = eem.EEMClient(
-                url, username=podm_values['username'],
-                password=podm_values['password'],
-                verify=compose.verify_value(podm_values['verify']),
-                retries=0, timeout=conf.CONF.expether.request_timeout)
-        except ValueError as e:
-            raise exception.InvalidParameterValue(
-                _('url: %(url)s is not usable: %(err)s') %
-                {'url': driver_utils.safe_address(url), 'err': e})
-        try:
-            version = client.api_version()
-        except eem.EEMError as e:
-            raise _podm_error(url, e)
-        finally:
-            client.close()
-        podm_values['status'] = models.POD_MANAGER_ONLINE
-        podm = db_api.create_pod_manager(podm_values)
-        LOG.info('Created pod manager %(uuid)s for EEM %(url)s (API '
-                 'version %(version)s)', {'uuid': podm.uuid, 'url': url,
-                                          'version': version})
+        podm = podm_api.register(body['name'], body['url'],
+                                 username=auth['username'],
+                                 password=auth['password'],
+                                 verify=body.get('verify', True))
         # NOTE(expether): like Valence, discover the new EEM's devices at
         # once (one devices/detail request), so that it can compose before
         # the next periodic cycle. A failure only marks it offline.
@@ -432,7 +379,7 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
         """
         podm_uuid = kwargs.get('podm_id')
         if podm_uuid is not None:
-            compose.get_pod_manager(podm_uuid)
+            podm_api.get_pod_manager(podm_uuid)
         return {'results': discovery.sync(context, podm_uuid=podm_uuid)}
 
     @base.driver_passthru(['GET', 'POST', 'DELETE'], async_call=False,
@@ -508,33 +455,66 @@ class ValencePassthruMixin(steps.DeviceStepsMixin):
             ``expether``).
         :returns: Valence's node body, with ``managed_by: "ironic"``.
         :raises: InvalidParameterValue naming driver_info if the node
-            cannot be verified with these details (the node stays in
-            enroll, the details are kept so a corrected call can retry).
+            cannot be verified with these details (a node in enroll) or
+            its power state cannot be read with them (a node in another
+            state); the node is left as it was: driver_info, port and
+            last_error are restored.
         :raises: MACAlreadyExists (409) if another node has that MAC.
         """
         node = task.node
-        driver_info = dict(node.driver_info or {})
+        old_info = dict(node.driver_info or {})
+        old_error = node.last_error
+        driver_info = dict(old_info)
         driver_info.update(bmc_driver_info(kwargs['driver_info']))
         node.driver_info = driver_info
         node.save()
-        mac = kwargs.get('mac')
-        if mac:
-            self._ensure_port(task, mac.lower().replace('-', ':'))
-        if node.provision_state == states.ENROLL:
-            task.process_event('manage')
-            verify.do_node_verify(task)
-            if node.provision_state != states.MANAGEABLE:
-                raise exception.InvalidParameterValue(
-                    _('driver_info: node %(node)s could not be verified '
-                      'with these BMC details; it stays in enroll: '
-                      '%(err)s') % {'node': node.uuid,
-                                    'err': node.last_error})
+        port = None
+        try:
+            mac = kwargs.get('mac')
+            if mac:
+                port = self._ensure_port(task, mac.lower().replace('-', ':'))
+            if node.provision_state == states.ENROLL:
+                task.process_event('manage')
+                verify.do_node_verify(task)
+                if node.provision_state != states.MANAGEABLE:
+                    raise exception.InvalidParameterValue(
+                        _('driver_info: node %(node)s could not be verified '
+                          'with these BMC details; it stays in enroll and '
+                          'keeps its former driver_info: %(err)s') %
+                        {'node': node.uuid, 'err': node.last_error})
+            else:
+                self._check_power(task)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                node.driver_info = old_info
+                node.last_error = old_error
+                node.save()
+                if port is not None:
+                    port.destroy()
         return views.node(node, _podm_of(node, {}))
 
     @staticmethod
+    def _check_power(task):
+        """Read the power state with new BMC details, or refuse them."""
+        try:
+            task.driver.power.validate(task)
+            task.driver.power.get_power_state(task)
+        except exception.IronicException as e:
+            raise exception.InvalidParameterValue(
+                _('driver_info: the power state of node %(node)s cannot be '
+                  'read with these BMC details; its driver_info is left as '
+                  'it was: %(err)s') % {'node': task.node.uuid, 'err': e})
+
+    @staticmethod
     def _ensure_port(task, mac):
+        """Give the node a port with this MAC.
+
+        :returns: the port created, or None when the node had one.
+        """
         for port in objects.Port.list_by_node_id(task.context, task.node.id):
             if port.address and port.address.lower() == mac.lower():
-                return
-        objects.Port(task.context, node_id=task.node.id,
-                     address=mac.lower()).create()
+                return None
+        port = objects.Port(task.context, node_id=task.node.id,
+                            address=mac.lower())
+        port.create()
+        return port

@@ -14,8 +14,9 @@
 
 """JSON schemas of every Valence-compatible passthru request.
 
-Each passthru method validates its JSON body with :func:`validate` before
-doing anything. Compared with Valence's schemas these are strict: unknown
+Each passthru method validates its JSON body with :func:`validate` (the
+pool's :func:`ironic_expether.pool.vocabulary.validate`) before doing
+anything. Compared with Valence's schemas these are strict: unknown
 keys are rejected everywhere, EE ids must match their pattern, device
 types must be known, group ids must be numbers in EEM's range, and
 ``driver`` must be ``expether``. A failure is an
@@ -26,22 +27,17 @@ Valence's bodies are accepted as they are; see
 a pod manager) and for the register key mapping.
 """
 
-from ironic.common import exception
-from ironic.common.i18n import _
-import jsonschema
-
 from ironic_expether import eem
+from ironic_expether.pool import vocabulary
 
 #: EE id of an engine: "0x" and 12 hexadecimal digits (its MAC address).
 EEID_PATTERN = '^0x[0-9a-fA-F]{12}$'
 UUID_PATTERN = ('^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
                 '[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 #: Device types a request may name (Valence's vocabulary).
-DEVICE_TYPES = list(eem.PCI_TYPES)
+DEVICE_TYPES = vocabulary.DEVICE_TYPES
 #: Device states of the pool, as filters.
 DEVICE_STATES = ['free', 'allocated', 'claimed', 'missing']
-#: Most devices one request may ask for (the largest max_eeio_count seen).
-MAX_DEVICES = 16
 
 _EEID = {'type': 'string', 'pattern': EEID_PATTERN}
 _UUID = {'type': 'string', 'pattern': UUID_PATTERN}
@@ -56,15 +52,7 @@ _GROUP_ID = {'anyOf': [
     {'type': 'string', 'pattern': '^[0-9]{1,4}$'},
     {'type': 'integer', 'minimum': eem.MIN_GROUP_ID, 'maximum': 4094}]}
 
-_PCI_DEVICE = {
-    'type': 'object',
-    'properties': {
-        'type': {'type': 'array', 'maxItems': MAX_DEVICES,
-                 'items': {'type': 'string', 'enum': DEVICE_TYPES}},
-    },
-    'required': ['type'],
-    'additionalProperties': False,
-}
+_PCI_DEVICE = vocabulary.PCI_DEVICE
 
 # NOTE(expether): memory and processor are accepted as Valence accepted
 # them; an ExpEther server's memory and CPUs cannot be composed, so they
@@ -183,71 +171,6 @@ REGISTER = _obj({
     'driver': {'type': 'string', 'enum': ['expether']},
 }, ['driver_info'])
 
-#: The compose_devices deploy step's argument.
-PCI_DEVICE_ARGUMENT = _PCI_DEVICE
-
-
-def _field_path(error):
-    path = [str(p) for p in error.absolute_path]
-    return '.'.join(path) if path else None
-
-
-def _message(error, what):
-    """Turn a jsonschema error into a message that names the field."""
-    field = _field_path(error)
-    if error.validator == 'additionalProperties':
-        extra = sorted(set(error.instance) - set(
-            error.schema.get('properties', {})))
-        names = ', '.join('.'.join(filter(None, [field, k])) for k in extra)
-        return _('%(what)s: unknown field(s) %(names)s; accepted: '
-                 '%(known)s') % {
-                     'what': what, 'names': names,
-                     'known': ', '.join(sorted(error.schema.get(
-                         'properties', {}))) or _('none')}
-    if error.validator == 'required':
-        missing = [k for k in error.validator_value
-                   if k not in error.instance]
-        names = ', '.join('.'.join(filter(None, [field, k]))
-                          for k in missing)
-        return _('%(what)s: missing required field(s) %(names)s') % {
-            'what': what, 'names': names}
-    if error.validator == 'not' and field is None:
-        return _('%s: give either flavor_id or properties, not '
-                 'both') % what
-    # NOTE(expether): never echo a value whose field is a password.
-    if field and 'password' in field:
-        return _("%(what)s: invalid value of field '%(field)s'") % {
-            'what': what, 'field': field}
-    if error.validator in ('pattern', 'anyOf', 'enum', 'type') and field:
-        detail = {
-            'pattern': _('does not match %s') % error.validator_value,
-            'enum': _('must be one of %s') % ', '.join(
-                str(v) for v in error.validator_value),
-            'type': _('must be of type %s') % (error.validator_value,),
-        }.get(error.validator, _('is not valid'))
-        return _("%(what)s: invalid value %(value)r of field '%(field)s': "
-                 "%(detail)s") % {'what': what, 'value': error.instance,
-                                  'field': field, 'detail': detail}
-    return _("%(what)s: invalid field '%(field)s': %(msg)s") % {
-        'what': what, 'field': field or _('(body)'), 'msg': error.message}
-
-
-def validate(schema, body, what):
-    """Validate a request body; raise a 400 naming the field.
-
-    :param schema: one of the schemas of this module.
-    :param body: the request's arguments (a dict).
-    :param what: the method's name, to start the message with.
-    :raises: InvalidParameterValue naming the first bad field.
-    :raises: MissingParameterValue naming a missing required field.
-    """
-    validator = jsonschema.Draft7Validator(schema)
-    errors = sorted(validator.iter_errors(body),
-                    key=lambda e: (len(e.absolute_path), str(e.path)))
-    if not errors:
-        return
-    error = errors[0]
-    message = _message(error, what)
-    if error.validator == 'required':
-        raise exception.MissingParameterValue(message)
-    raise exception.InvalidParameterValue(message)
+#: Validate a request body; see :func:`ironic_expether.pool.vocabulary.
+#: validate`.
+validate = vocabulary.validate

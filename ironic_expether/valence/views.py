@@ -20,7 +20,8 @@ Every function returns plain JSON types. Timestamps are Valence's
 Fields are Valence's (``eem-and-valence.md`` section 5); where Valence
 had a quirk the choice is written next to the field. Additions, which
 Valence clients ignore: ``node_uuid`` and ``purpose`` on devices (the
-Ironic node holding a device and why), ``provision_state`` on nodes.
+Ironic node holding a device and why) and its PCI ids and names (its
+model), ``provision_state`` on nodes.
 """
 
 import datetime
@@ -95,7 +96,10 @@ def device(record, holders=None):
         to fill ``node_id`` the way Valence did (the EESV EE id). A holder
         missing from it gives the node uuid instead.
     :returns: ``{uuid, podm_id, type, state, node_id, resource_uri,
-        pooled_group_id, node_uuid, purpose}``.
+        pooled_group_id, node_uuid, purpose, pci_vendor_id, pci_device_id,
+        vendor_name, device_name}``; the PCI ids as ``"0x10de"`` (None when
+        EEM did not report them), the names from the PCI id database (None
+        without one).
     """
     node_id = None
     if record.node_uuid:
@@ -108,7 +112,16 @@ def device(record, holders=None):
             'resource_uri': resource_uri(record.eeid),
             'pooled_group_id': record.group_id,
             'node_uuid': record.node_uuid,
-            'purpose': record.purpose}
+            'purpose': record.purpose,
+            'pci_vendor_id': pci_id(record.pci_vendor_id),
+            'pci_device_id': pci_id(record.pci_device_id),
+            'vendor_name': record.vendor_name,
+            'device_name': record.device_name}
+
+
+def pci_id(value):
+    """A PCI vendor or device id as ``"0x10de"``, or None."""
+    return None if value is None else '0x%04x' % value
 
 
 def device_detail(record, holders=None):

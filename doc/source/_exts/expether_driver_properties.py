@@ -15,7 +15,7 @@
 """Sphinx directive ``expether-driver-properties``.
 
 Renders the ``driver_info`` keys of the expether hardware type from the
-code (``ironic_expether.drivers.utils.COMMON_PROPERTIES``, what the
+code (``ironic_expether.eem_access.utils.COMMON_PROPERTIES``, what the
 interfaces' ``get_properties()`` and ``baremetal driver property list``
 return), so the documentation cannot drift from the driver.
 
@@ -35,7 +35,7 @@ from sphinx.util.docutils import SphinxDirective
 
 LOG = logging.getLogger(__name__)
 
-MODULE = 'ironic_expether.drivers.utils'
+MODULE = 'ironic_expether.eem_access.utils'
 
 
 def _load_properties():

@@ -31,7 +31,7 @@ Devices
     :func:`create_device`, :func:`create_devices`,
     :func:`device_values_from_eem`, :func:`get_device`,
     :func:`get_device_by_eeid`, :func:`find_device`, :func:`list_devices`,
-    :func:`update_device`, :func:`update_devices`,
+    :func:`device_rows`, :func:`update_device`, :func:`update_devices`,
     :func:`compare_and_set_device`, :func:`delete_device`.
 Flavors
     :func:`create_flavor`, :func:`get_flavor`, :func:`list_flavors`,
@@ -620,6 +620,26 @@ def list_devices(podm_uuid=None, node_uuid=None, state=None, type=None,
         return list(s.scalars(query))
 
 
+def device_rows(podm_uuid, columns):
+    """The devices of a pod manager as plain rows of some columns.
+
+    For discovery, which compares thousands of records per cycle: rows,
+    not model objects (10,000 of those cost a third of a second).
+
+    :param podm_uuid: pod manager uuid.
+    :param columns: names of :class:`~models.Device` columns.
+    :returns: a list of rows (named tuples in the order of ``columns``).
+    :raises: InvalidParameterValue for an unknown column.
+    """
+    _check_fields(dict.fromkeys(columns),
+                  _DEVICE_FIELDS | {'created_at', 'updated_at'}, 'device')
+    dev = models.Device
+    with session.reader() as s:
+        return list(s.execute(
+            sa.select(*[getattr(dev, c) for c in columns])
+            .where(dev.pod_manager_uuid == podm_uuid)))
+
+
 def _device_update(values):
     values = dict(values)
     values['updated_at'] = timeutils.utcnow()
@@ -680,7 +700,8 @@ def update_devices(updates):
     and an item whose device no longer matches is skipped.
 
     :param updates: iterable of ``(device_uuid, values)`` or
-        ``(device_uuid, values, expected)``.
+        ``(device_uuid, values, expected)``; ``expected`` may name
+        ``updated_at`` too (the record as it was read).
     :returns: the list of uuids of the devices changed.
     :raises: InvalidParameterValue for unknown fields or bad values.
     """
@@ -689,7 +710,7 @@ def update_devices(updates):
     for item in updates:
         device_uuid, values = item[0], item[1]
         expected = item[2] if len(item) > 2 else {}
-        _check_fields(expected, _DEVICE_FIELDS, 'device')
+        _check_fields(expected, _DEVICE_FIELDS | {'updated_at'}, 'device')
         values = _device_values(values, _DEVICE_UPDATABLE)
         query = sa.update(dev).where(dev.uuid == device_uuid)
         for field, value in expected.items():

@@ -210,9 +210,10 @@ class TLSTestCase(ClientTestCase):
 
     def test_verify_true_fails(self):
         client = self.client(verify=True)
-        error, _ = self.assertFailsInTime(eem.EEMConnectionError, client,
+        error, _ = self.assertFailsInTime(eem.EEMTLSError, client,
                                           client.api_version)
-        self.assertIn('TLS', str(error))
+        self.assertIn('TLS certificate does not verify', str(error))
+        self.assertNotIn('HTTPSConnectionPool', str(error))
         # A certificate that does not verify is not retried.
         self.assertEqual({}, self.emu.faults.counters())
 

@@ -21,8 +21,8 @@ from ironic.tests.unit.objects import utils as obj_utils
 
 from ironic_expether.drivers import management
 from ironic_expether.drivers import power
-from ironic_expether.drivers import utils
 from ironic_expether import eem
+from ironic_expether.eem_access import utils
 from ironic_expether.pool.db import models as pool_models
 from ironic_expether.pool.db import session as pool_session
 
@@ -89,7 +89,7 @@ class DriverTestCase(db_base.DbTestCase):
                     enabled_boot_interfaces=['fake'],
                     enabled_deploy_interfaces=['fake'])
         # One EEM request per power read here; the shared snapshot has its
-        # own tests (tests/unit/pool/test_snapshot.py).
+        # own tests (tests/unit/eem_access/test_snapshot.py).
         self.config(power_state_cache_ttl=0, group='expether')
         for reset in (utils.clear_client_cache, power.DELEGATES.reset,
                       management.DELEGATES.reset):

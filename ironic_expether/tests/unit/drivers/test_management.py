@@ -122,7 +122,7 @@ class NoBMCManagementTestCase(base.DriverTestCase):
         self.client.set_uid_led.side_effect = eem.EEMTimeout('PUT', 'x', 3)
         with task_manager.acquire(self.context, self.node.uuid) as task:
             exc = self.assertRaises(
-                exception.DriverOperationError,
+                exception.TemporaryFailure,
                 task.driver.management.set_indicator_state, task,
                 components.SYSTEM, LED, indicator_states.ON)
         self.assertIn('UID LED', str(exc))

@@ -23,7 +23,7 @@ from ironic.drivers.modules.redfish import power as redfish_power
 from ironic.drivers.modules.redfish import utils as redfish_utils
 
 from ironic_expether.drivers import power
-from ironic_expether.drivers import utils
+from ironic_expether.eem_access import utils
 from ironic_expether.tests.unit.drivers import base
 
 
@@ -183,6 +183,29 @@ class IPMIPowerTestCase(base.DriverTestCase):
             task.driver.power.get_power_state(task)
         mock_checks.assert_called_once_with(driver='IPMIPower')
         self.assertEqual(2, mock_get.call_count)
+
+    @mock.patch.object(ipmitool, '_constructor_checks', autospec=True)
+    def test_without_ipmitool_is_400(self, mock_checks):
+        # What Ironic raises when the ipmitool binary is missing.
+        mock_checks.side_effect = exception.DriverLoadError(
+            driver='IPMIPower', reason='Unable to locate usable ipmitool '
+            'command in the system path')
+        with task_manager.acquire(self.context, self.node.uuid) as task:
+            for call in (lambda: task.driver.power.validate(task),
+                         lambda: task.driver.power.get_power_state(task),
+                         lambda: task.driver.power.set_power_state(
+                             task, states.POWER_OFF),
+                         lambda: task.driver.power.reboot(task),
+                         lambda: task.driver.power.
+                         get_supported_power_states(task)):
+                exc = self.assertRaises(exception.InvalidParameterValue,
+                                        call)
+                self.assertEqual(400, exc.code)
+                self.assertIn('ipmi_address', str(exc))
+                self.assertIn('Unable to locate usable ipmitool', str(exc))
+                self.assertNotIn('calvin', str(exc))
+        # Not remembered: installing ipmitool fixes it without a restart.
+        self.assertEqual(5, mock_checks.call_count)
 
     @mock.patch.object(ipmitool.IPMIPower, 'set_power_state', autospec=True)
     @mock.patch.object(ipmitool, '_constructor_checks', autospec=True)

@@ -112,7 +112,7 @@ class ServiceStepsTestCase(fakes.ComposeTestCase):
     def test_failure_rolls_back_and_names_device_and_step(self):
         # One PUT per device: the 2nd (the SSD) fails in EEM.
         self.fabric.fail_set_group_at = self.fabric.set_group_calls + 2
-        exc = self.assertRaises(exception.DriverOperationError, self._run,
+        exc = self.assertRaises(exception.TemporaryFailure, self._run,
                                 'attach_devices',
                                 pci_device={'type': ['GPU']},
                                 resource_ids=[fakes.eeio_id(3)])

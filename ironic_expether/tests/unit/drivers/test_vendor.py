@@ -17,10 +17,11 @@ from unittest import mock
 from ironic.common import exception
 from ironic.conductor import task_manager
 
-from ironic_expether.drivers import utils
 from ironic_expether.drivers import vendor
 from ironic_expether import eem
+from ironic_expether.eem_access import utils
 from ironic_expether.pool.db import api as pool_api
+from ironic_expether.pool import podm as podm_api
 from ironic_expether.tests.unit.drivers import base
 
 
@@ -99,9 +100,9 @@ class VendorTestCase(base.DriverTestCase):
         self.assertEqual('100', result['pooled_group_id'])
         self.assertEqual('allocated', result['state'])
         self.client.set_group.assert_called_once_with(base.EEIO_ID, '100')
+        # The client of the node's EEM (asked with its parsed driver_info).
         self.assertEqual(base.EEM_ADDRESS,
-                         self.mock_get_client.call_args[0][0].driver_info[
-                             'eem_address'])
+                         self.mock_get_client.call_args[0][0]['address'])
 
     def test_attach_eesv_in_default_group(self):
         self.devices(base.eesv(group_id=eem.EESV_DEFAULT_GROUP), base.eeio())
@@ -148,11 +149,44 @@ class VendorTestCase(base.DriverTestCase):
 
     def _held_device(self, group_id='100'):
         with task_manager.acquire(self.context, self.node.uuid) as task:
-            podm = vendor.claims.pod_manager_of_node(task.node)
+            podm = podm_api.pod_manager_of_node(task.node)
         return pool_api.create_device(podm.uuid, {
             'eeid': base.EEIO_ID, 'type': 'GPU', 'group_id': group_id,
             'state': 'allocated', 'node_uuid': self.node.uuid,
             'purpose': 'composition'})
+
+    def test_validate_refuses_what_the_pool_refuses(self):
+        device = self._held_device()
+        other = self.node.uuid.replace(self.node.uuid[:8], 'aaaaaaaa')
+        cases = [
+            # Held by this node: attach is a no-op, detach is fine.
+            ('attach', base.EEIO_ID, None),
+            ('detach', device.uuid, None),
+            # Unknown to the pool: detach 404; attach of an EE id asks EEM.
+            ('detach', base.OTHER_EEIO_ID, exception.NotFound),
+            ('attach', base.OTHER_EEIO_ID, None),
+            ('attach', '11111111-2222-3333-4444-555555555555',
+             exception.NotFound),
+        ]
+        for method, ref, error in cases:
+            if error is None:
+                self._validate(method, http_method='POST', resource_id=ref)
+            else:
+                exc = self.assertRaises(error, self._validate, method,
+                                        http_method='POST', resource_id=ref)
+                self.assertIn(method, str(exc))
+        pool_api.update_device(device.uuid, {'node_uuid': other})
+        exc = self.assertRaises(exception.Conflict, self._validate,
+                                'attach', http_method='POST',
+                                resource_id=base.EEIO_ID)
+        self.assertIn('not free', str(exc))
+        self.assertIn(other, str(exc))
+        exc = self.assertRaises(exception.Conflict, self._validate,
+                                'detach', http_method='POST',
+                                resource_id=device.uuid)
+        self.assertIn('not attached to node %s' % self.node.uuid, str(exc))
+        self.assertFalse(self.client.mock_calls)
+        self.mock_get_client.assert_not_called()
 
     def test_detach(self):
         self._held_device()
@@ -208,7 +242,7 @@ class VendorTestCase(base.DriverTestCase):
         self.client.get_device.side_effect = eem.EEMTimeout('GET', 'x', 3)
         with task_manager.acquire(self.context, self.node.uuid,
                                   shared=True) as task:
-            exc = self.assertRaises(exception.DriverOperationError,
+            exc = self.assertRaises(exception.TemporaryFailure,
                                     task.driver.vendor.devices, task,
                                     http_method='GET')
         self.assertIn(base.EEM_ADDRESS, str(exc))

@@ -354,11 +354,28 @@ class ConnectorRequestTestCase(eem_base.SessionTestCase):
     def test_tls_error_not_retried(self):
         self.answer(requests.exceptions.SSLError('certificate verify '
                                                  'failed'))
-        exc = self.assertRaises(exceptions.EEMConnectionError,
+        exc = self.assertRaises(exceptions.EEMTLSError,
                                 self.conn.get, 'x')
-        self.assertIn('TLS error', str(exc))
-        self.assertIn('certificate verify failed', str(exc))
+        self.assertIsInstance(exc, exceptions.EEMConnectionError)
+        self.assertIn('TLS certificate does not verify', str(exc))
         self.assertEqual(1, self.session.request.call_count)
+
+    def test_tls_verify_failure_is_one_short_line(self):
+        # What urllib3 says about a self-signed certificate.
+        self.answer(requests.exceptions.SSLError(
+            "HTTPSConnectionPool(host='eem', port=30500): Max retries "
+            "exceeded with url: /eem/api_version (Caused by SSLError("
+            "SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] "
+            "certificate verify failed: self-signed certificate "
+            "(_ssl.c:1006)')))"))
+        exc = self.assertRaises(exceptions.EEMTLSError, self.conn.get, 'x')
+        self.assertEqual('EEM GET x failed: TLS certificate does not '
+                         'verify: self-signed certificate', str(exc))
+
+    def test_other_tls_error_keeps_its_text(self):
+        self.answer(requests.exceptions.SSLError('wrong version number'))
+        exc = self.assertRaises(exceptions.EEMTLSError, self.conn.get, 'x')
+        self.assertIn('TLS error: wrong version number', str(exc))
 
     def test_other_request_error_not_retried(self):
         self.answer(requests.exceptions.InvalidHeader('bad'))

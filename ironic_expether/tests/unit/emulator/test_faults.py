@@ -61,6 +61,19 @@ class FaultsTestCase(base.BaseTestCase):
         self.assertEqual(first, run())
         self.assertTrue(30 < sum(first) < 90, sum(first))
 
+    def test_every_second_request(self):
+        self.faults.add_error(status=503, every=2, count=2)
+        fired = [self.faults.pick('error', *DETAIL) is not None
+                 for _ in range(6)]
+        self.assertEqual([False, True, False, True, False, False], fired)
+        self.assertEqual([], self.faults.rules())
+
+    def test_every_and_rate_exclusive(self):
+        self.assertRaises(eem_faults.FaultError, self.faults.add_error,
+                          every=2, rate=0.5)
+        self.assertRaises(eem_faults.FaultError, self.faults.add_error,
+                          every=0)
+
     def test_latency_adds_up_and_expires(self):
         self.faults.add_latency(0.5, count=1)
         self.faults.add_latency(0.25, path='/eem/devices/detail')

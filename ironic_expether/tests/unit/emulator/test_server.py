@@ -74,6 +74,27 @@ class WireFormatTestCase(ServerTestCase):
                                  'group_id': '4093'}).json()
         self.assertEqual(self.devices[2:], body['devices'])
 
+    def test_bad_bodies_refused_nothing_changed(self):
+        deep = ('{"a": ' * 5000 + '1' + '}' * 5000).encode()
+        for path, body, words in (
+                ('/group_id', deep, 'nested too deeply'),
+                ('/uid_led_status', deep, 'nested too deeply'),
+                ('/group_id', b'{"group_id": 100, "colour": "red"}',
+                 'unknown field(s) colour'),
+                ('/group_id', b'{"x": 1}', 'unknown field(s) x'),
+                ('/group_id', ('{"group_id": "%s"}' % ('1' * 5000)).encode(),
+                 'group_id must be a number'),
+                ('/uid_led_status', b'{"uid_led_status": "on", "x": 1}',
+                 'unknown field(s) x')):
+            answer = self.call('PUT', '/devices/%s%s' % (self.io, path),
+                               data=body)
+            self.assertEqual(400, answer.status_code, (path, body[:40]))
+            self.assertIn(words, answer.json()['message'])
+        device = self.call('GET', '/devices/' + self.io).json()['device']
+        self.assertEqual(self.devices[2], device)
+        self.assertEqual({'uid_led_status': 'off'}, self.call(
+            'GET', '/devices/%s/uid_led_status' % self.io).json())
+
     def test_show(self):
         body = self.call('GET', '/devices/' + self.io).json()
         self.assertEqual(self.devices[2], body['device'])
@@ -256,6 +277,42 @@ class FaultOverHTTPTestCase(ServerTestCase):
         self.ctl.add_fault('malformed', count=1)
         self.assertEqual('40400',
                          self.call('GET', '/devices/0x1').json()['code'])
+
+    def test_every_second_request_over_http(self):
+        self.ctl.add_fault('error', status=502, every=2,
+                           path='/eem/devices/detail')
+        statuses = [self.call('GET', '/devices/detail').status_code
+                    for _ in range(4)]
+        self.assertEqual([200, 502, 200, 502], statuses)
+
+    def test_wrong_shapes(self):
+        self.ctl.add_fault('malformed', body='no-devices', count=1)
+        self.assertNotIn('devices', self.call('GET', '/devices').json())
+        self.ctl.add_fault('malformed', body='devices-not-list', count=1)
+        self.assertIsInstance(
+            self.call('GET', '/devices/detail').json()['devices'], dict)
+        self.ctl.add_fault('malformed', body='device-without-id', count=2)
+        devices = self.call('GET', '/devices/detail').json()['devices']
+        self.assertNotIn('id', devices[0])
+        self.assertIn('id', devices[1])
+        one = self.call('GET', '/devices/' + self.io).json()['device']
+        self.assertNotIn('id', one)
+        self.assertEqual(self.io, self.call(
+            'GET', '/devices/' + self.io).json()['device']['id'])
+
+    def test_credentials_change(self):
+        self.ctl.set_credentials('admin', 'new-password')
+        answer = self.call('GET', '/api_version')
+        self.assertEqual(401, answer.status_code)
+        self.assertEqual(200, self.call(
+            'GET', '/api_version',
+            auth=('admin', 'new-password')).status_code)
+        self.assertRaises(control.EmulatorControlError, self.ctl.faults)
+        ctl = control.EmulatorControl(self.server.url, username='admin',
+                                      password='new-password')
+        self.addCleanup(ctl.close)
+        ctl.set_credentials(None, None)
+        self.assertEqual(200, self.call('GET', '/api_version').status_code)
 
     def test_set_list_clear_faults(self):
         rules = self.ctl.set_faults([{'kind': 'latency', 'seconds': 0.1},

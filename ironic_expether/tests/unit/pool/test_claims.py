@@ -18,11 +18,12 @@ from ironic.common import exception
 from ironic.tests.unit.objects import utils as obj_utils
 from oslo_utils import uuidutils
 
-from ironic_expether.drivers import fabric
-from ironic_expether.drivers import utils as driver_utils
 from ironic_expether import eem
+from ironic_expether.eem_access import fabric
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.pool import claims
 from ironic_expether.pool.db import api
+from ironic_expether.pool import podm as podm_api
 from ironic_expether.tests.unit.pool import base
 
 EESV = '0x8cdf9d535b14'
@@ -289,9 +290,9 @@ class AttachDetachTestCase(base.PoolTestCase):
             self.context, uuid=OTHER_NODE, driver_info={
                 'eem_address': 'https://eem2.example.com/eem',
                 'eem_password': PASSWORD, 'eesv_id': EESV})
-        podm = claims.pod_manager_of_node(node)
+        podm = podm_api.pod_manager_of_node(node)
         self.assertEqual('https://eem2.example.com/eem', podm.url)
-        self.assertEqual(podm.uuid, claims.pod_manager_of_node(node).uuid)
+        self.assertEqual(podm.uuid, podm_api.pod_manager_of_node(node).uuid)
         self.assertEqual(2, len(api.list_pod_managers()))
 
     @mock.patch.object(fabric, 'connect', autospec=True, return_value='100')

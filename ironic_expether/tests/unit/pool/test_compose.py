@@ -21,6 +21,7 @@ from ironic import objects
 from ironic_expether.pool import claims
 from ironic_expether.pool import compose
 from ironic_expether.pool.db import api
+from ironic_expether.pool import podm as podm_api
 from ironic_expether.tests.unit.valence import fakes
 
 
@@ -36,7 +37,7 @@ class ComposeTestCase(fakes.ComposeTestCase):
         node = compose.compose(self.context, 'node1',
                                podm_uuid=self.podm.uuid,
                                types=['GPU', 'GPU'], description='two gpus')
-        self.assertEqual(compose.node_uuid_for(self.podm.uuid, sv),
+        self.assertEqual(podm_api.node_uuid_for(self.podm.uuid, sv),
                          node.uuid)
         self.assertEqual('node1', node.name)
         self.assertEqual('expether', node.driver)
@@ -73,7 +74,7 @@ class ComposeTestCase(fakes.ComposeTestCase):
         self.add_pool_devices(self.podm, [(1, 'GPU'), (2, 'SSD')])
         # 1st PUT: the server gets a group; 2nd: first device; 3rd fails.
         self.fabric.fail_set_group_at = 3
-        self.assertRaises(exception.DriverOperationError, compose.compose,
+        self.assertRaises(exception.TemporaryFailure, compose.compose,
                           self.context, 'node1', podm_uuid=self.podm.uuid,
                           types=['GPU', 'SSD'])
         for eeid, (state, holder) in self._pool_state().items():
@@ -81,7 +82,7 @@ class ComposeTestCase(fakes.ComposeTestCase):
             self.assertEqual('4093', self.fabric.group(eeid))
         self.assertRaises(exception.NodeNotFound, objects.Node.get_by_uuid,
                           self.context,
-                          compose.node_uuid_for(self.podm.uuid, sv))
+                          podm_api.node_uuid_for(self.podm.uuid, sv))
         self.assertEqual([], objects.Node.list(self.context))
 
     def test_compose_not_enough_devices_touches_nothing(self):
@@ -154,9 +155,9 @@ class ComposeTestCase(fakes.ComposeTestCase):
         # makes us move on to engine 2.
         sv1 = self.fabric.add_eesv(1)
         sv2 = self.fabric.add_eesv(2)
-        self.enroll(9, uuid=compose.node_uuid_for(self.podm.uuid, sv1),
+        self.enroll(9, uuid=podm_api.node_uuid_for(self.podm.uuid, sv1),
                     driver_info={})
-        with fakes.mock.patch.object(compose, 'nodes_of_pod_manager',
+        with fakes.mock.patch.object(podm_api, 'nodes_of_pod_manager',
                                      autospec=True,
                                      side_effect=lambda c, p: {}):
             with fakes.mock.patch.object(

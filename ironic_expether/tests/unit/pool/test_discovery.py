@@ -30,15 +30,17 @@ from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from ironic_expether.drivers import power
-from ironic_expether.drivers import utils as driver_utils
 from ironic_expether import eem
+from ironic_expether.eem_access import snapshot
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.emulator import inventory
 from ironic_expether.pool import compose
 from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
 from ironic_expether.pool.db import session
 from ironic_expether.pool import discovery
-from ironic_expether.pool import snapshot
+from ironic_expether.pool import podm as podm_api
+from ironic_expether.pool import reconcile
 from ironic_expether.tests.unit.pool import base
 
 GPU = inventory.PCI_CATALOGUE['GPU'][1][0]
@@ -140,7 +142,7 @@ class DiscoveryTestCase(base.PoolTestCase):
         podm = podm or self.podm
         return obj_utils.create_test_node(
             self.context, uuid=kw.pop('uuid', None) or
-            compose.node_uuid_for(podm.uuid, eesv_id),
+            podm_api.node_uuid_for(podm.uuid, eesv_id),
             driver='expether',
             driver_info={'eem_address': podm.url, 'eesv_id': eesv_id},
             **kw)
@@ -277,13 +279,13 @@ class DevicesTestCase(DiscoveryTestCase):
         device = self.device(IO[0])
         expected = db_api.device_values_from_eem(eem.Device.from_json(card))
         self.assertEqual(
-            {k: expected[k] for k in discovery._DESCRIPTIVE},
-            {k: getattr(device, k) for k in discovery._DESCRIPTIVE})
+            {k: expected[k] for k in reconcile.DESCRIPTIVE},
+            {k: getattr(device, k) for k in reconcile.DESCRIPTIVE})
         self.assertEqual(models.DEVICE_FREE, device.state)
         self.assertEqual('GPU', self.device(IO[1]).type)
 
     def test_descriptive_tuple_is_device_values_from_eem(self):
-        descriptive = discovery._Descriptive()
+        descriptive = reconcile.Descriptive()
         docs = [eeio(IO[0]), eeio(IO[1], card=SSD), eeio(IO[2], group_id=7),
                 {'id': IO[3], 'status': 'eeio'},
                 dict(eeio(IO[4]), pcie_vendor_id='0xffff')]
@@ -291,7 +293,7 @@ class DevicesTestCase(DiscoveryTestCase):
             dev = eem.Device.from_json(doc)
             values = db_api.device_values_from_eem(dev)
             self.assertEqual(
-                tuple(values[k] for k in discovery._DESCRIPTIVE),
+                tuple(values[k] for k in reconcile.DESCRIPTIVE),
                 descriptive(dev))
 
     def test_group_change_sets_owner_and_node_view(self):
@@ -488,6 +490,83 @@ class ClaimsTestCase(DiscoveryTestCase):
                                autospec=True, side_effect=read_then_claim):
             self.sync()
         self.assertEqual(models.DEVICE_CLAIMED, self.device(IO[0]).state)
+
+    def test_attach_after_eem_read_not_overwritten(self):
+        # Issue 9: EEM answered (device free), then an attach finished
+        # (pool: allocated to the node), then discovery read the pool: the
+        # older EEM view must not free the device.
+        node = self.create_node(EESV1)
+        self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[0]))
+        self.sync()
+        self.assertEqual(models.DEVICE_FREE, self.device(IO[0]).state)
+        real_records = discovery.Reconciler._records
+
+        def attach_then_read(reconciler):
+            db_api.update_device(self.device(IO[0]).uuid, {
+                'state': models.DEVICE_ALLOCATED, 'node_uuid': node.uuid,
+                'purpose': models.PURPOSE_COMPOSITION, 'group_id': '100'})
+            return real_records(reconciler)
+
+        with mock.patch.object(discovery.Reconciler, '_records',
+                               autospec=True, side_effect=attach_then_read):
+            result = self.sync()[0]
+        # Nothing moved; the node's description follows the attach.
+        self.assertEqual({'nodes_updated': 1}, result['changes'])
+        device = self.device(IO[0])
+        self.assertEqual((models.DEVICE_ALLOCATED, node.uuid, '100'),
+                         (device.state, device.node_uuid, device.group_id))
+        # The next cycle reads EEM after the attach and agrees.
+        self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[0], group_id='100'))
+        self.assertEqual({}, self.sync()[0]['changes'])
+        device = self.device(IO[0])
+        self.assertEqual((models.DEVICE_ALLOCATED, node.uuid,
+                          models.PURPOSE_COMPOSITION),
+                         (device.state, device.node_uuid, device.purpose))
+
+    def test_detach_after_eem_read_not_overwritten(self):
+        node = self.create_node(EESV1)
+        self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[0], group_id='100'))
+        self.sync()
+        self.assertEqual((models.DEVICE_ALLOCATED, node.uuid),
+                         (self.device(IO[0]).state,
+                          self.device(IO[0]).node_uuid))
+        real_records = discovery.Reconciler._records
+
+        def detach_then_read(reconciler):
+            db_api.update_device(self.device(IO[0]).uuid, {
+                'state': models.DEVICE_FREE, 'node_uuid': None,
+                'purpose': None, 'group_id': '4093'})
+            return real_records(reconciler)
+
+        with mock.patch.object(discovery.Reconciler, '_records',
+                               autospec=True, side_effect=detach_then_read):
+            self.sync()
+        self.assertEqual((models.DEVICE_FREE, None),
+                         (self.device(IO[0]).state,
+                          self.device(IO[0]).node_uuid))
+
+    def test_record_changed_between_pool_read_and_write_kept(self):
+        # The conditional update carries the record's updated_at as read.
+        node = self.create_node(EESV1)
+        self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[0]))
+        self.sync()
+        self.set_pod(eesv(EESV1, group_id='100'), eeio(IO[0], down=True))
+        real_records = discovery.Reconciler._records
+
+        def read_then_touch(reconciler):
+            records = real_records(reconciler)
+            # Same state and holder, but a newer record (e.g. a refresh of
+            # its description by a concurrent sync passthru).
+            db_api.update_device(self.device(IO[0]).uuid, {'model': 'new'})
+            return records
+
+        with mock.patch.object(discovery.Reconciler, '_records',
+                               autospec=True, side_effect=read_then_touch):
+            self.sync()
+        self.assertEqual((models.DEVICE_FREE, 'new'),
+                         (self.device(IO[0]).state,
+                          self.device(IO[0]).model))
+        self.assertIsNone(node.reservation)
 
     def test_devices_of_deleted_node_back_to_pool(self):
         node = self.create_node(EESV1)
@@ -815,7 +894,7 @@ class EnrollTestCase(DiscoveryTestCase):
                           new.driver_info['eem_address'],
                           new.driver_info['eem_username'],
                           new.power_interface))
-        self.assertEqual(compose.node_uuid_for(self.podm.uuid, EESV1),
+        self.assertEqual(podm_api.node_uuid_for(self.podm.uuid, EESV1),
                          new.uuid)
 
     def test_deleted_node_not_enrolled_again(self):
@@ -827,7 +906,7 @@ class EnrollTestCase(DiscoveryTestCase):
             sorted(e.eeid for e in db_api.list_enrolled_servers(
                 self.podm.uuid)))
         node = objects.Node.get_by_uuid(
-            self.context, compose.node_uuid_for(self.podm.uuid, EESV1))
+            self.context, podm_api.node_uuid_for(self.podm.uuid, EESV1))
         node.destroy()
         with WriteCounter(session.get_engine()) as writes:
             result = self.sync()[0]
@@ -842,7 +921,7 @@ class EnrollTestCase(DiscoveryTestCase):
     def test_failed_enrollment_tried_again(self):
         self.config(auto_enroll=True, group='expether')
         self.set_pod(eesv(EESV1))
-        with mock.patch.object(discovery.driver_factory,
+        with mock.patch.object(podm_api.driver_factory,
                                'check_and_update_node_interfaces',
                                autospec=True,
                                side_effect=exception.InvalidParameterValue(
@@ -872,7 +951,7 @@ class EnrollTestCase(DiscoveryTestCase):
                     [eem.Device(eesv(EESV1))]).run()
                 objects.Node.get_by_uuid(
                     self.context,
-                    compose.node_uuid_for(self.podm.uuid, EESV1)).destroy()
+                    podm_api.node_uuid_for(self.podm.uuid, EESV1)).destroy()
             return nodes
 
         with mock.patch.object(discovery.Reconciler, '_managed_nodes',

@@ -16,6 +16,7 @@
 import os
 import signal
 import sqlite3
+import sys
 import tempfile
 
 import fixtures
@@ -103,10 +104,17 @@ class StackTestCase(base.BaseTestCase):
     def test_usage_names_endpoint_and_free_device(self):
         stack = self._stack(port=7000)
         stack.nodes = [{'name': 'eesv-8cdf9d42c6c6'}]
+        stack.pod_manager_uuid = 'c8a1f0a4-6a4f-4b49-9d1c-3f1f3c1f0a11'
         text = '\n'.join(stack.usage())
-        self.assertIn('export OS_AUTH_TYPE=none '
-                      'OS_ENDPOINT=http://127.0.0.1:7000', text)
-        self.assertIn('attach --arg resource_id=0x8cdf9d000001', text)
+        self.assertIn('export PATH=%s:$PATH OS_AUTH_TYPE=none '
+                      'OS_ENDPOINT=http://127.0.0.1:7000'
+                      % os.path.dirname(sys.executable), text)
+        self.assertIn('baremetal expether attach eesv-8cdf9d42c6c6 '
+                      '0x8cdf9d000001', text)
+        self.assertIn('baremetal expether compose --pod-manager '
+                      'c8a1f0a4-6a4f-4b49-9d1c-3f1f3c1f0a11 --device ', text)
+        self.assertIn('baremetal expether pool list --pod-manager '
+                      'c8a1f0a4-6a4f-4b49-9d1c-3f1f3c1f0a11', text)
         self.assertNotIn('secret', text)
 
     def test_stable_port(self):

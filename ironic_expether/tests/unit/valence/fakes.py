@@ -28,8 +28,8 @@ from oslo_utils import uuidutils
 
 from ironic_expether.drivers import management
 from ironic_expether.drivers import power
-from ironic_expether.drivers import utils as driver_utils
 from ironic_expether import eem
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.tests.unit.pool import base as pool_base
 
 EEM_URL = 'http://eem-1.test:8080/eem'

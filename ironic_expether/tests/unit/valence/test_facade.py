@@ -415,6 +415,12 @@ class DeviceTestCase(FacadeTestCase):
         self.assertValenceError(response, 400, 'not valid JSON')
         self.ironic.driver_passthru.assert_not_called()
 
+    def test_deeply_nested_json(self):
+        response = self.call('POST', '/v1/nodes',
+                             raw=b'[' * 2000 + b']' * 2000)
+        self.assertValenceError(response, 400, 'nested too deeply')
+        self.ironic.driver_passthru.assert_not_called()
+
     def test_get_manage_is_a_node(self):
         # Like Flask: the static route serves POST only.
         self.ironic.driver_passthru.return_value = {'uuid': NODE_ID}

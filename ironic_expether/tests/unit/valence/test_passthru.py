@@ -23,9 +23,11 @@ from ironic import objects
 from ironic.tests.unit.conductor import mgr_utils
 import oslo_messaging as messaging
 
+from ironic_expether.drivers import power
 from ironic_expether import eem
 from ironic_expether.pool import compose
 from ironic_expether.pool.db import api
+from ironic_expether.pool import podm as podm_api
 from ironic_expether.tests.unit.valence import fakes
 from ironic_expether.valence import passthru
 
@@ -107,7 +109,10 @@ class PassthruTestCase(mgr_utils.ServiceSetUpMixin, fakes.ComposeTestCase):
                     'username': 'a', 'password': 'pw-secret'}}]}
         cases = [
             (eem.EEMAuthError('GET', 'api_version', 401),
-             exception.NotAuthorized),
+             exception.InvalidParameterValue),
+            (eem.EEMTLSError('GET', 'api_version', 'TLS certificate does '
+                             'not verify: self-signed certificate'),
+             exception.InvalidParameterValue),
             (eem.EEMConnectionError('GET', 'api_version', 'refused'),
              exception.TemporaryFailure),
             (eem.EEMNotFound('GET', 'api_version', 404),
@@ -156,7 +161,8 @@ class PassthruTestCase(mgr_utils.ServiceSetUpMixin, fakes.ComposeTestCase):
         self.assertEqual(2, len(everything))
         self.assertEqual({'uuid', 'podm_id', 'type', 'state', 'node_id',
                           'resource_uri', 'pooled_group_id', 'node_uuid',
-                          'purpose'}, set(everything[0]))
+                          'purpose', 'pci_vendor_id', 'pci_device_id',
+                          'vendor_name', 'device_name'}, set(everything[0]))
         by_node = self.driver_call('devices', node_id=node.uuid)['devices']
         by_index = self.driver_call(
             'devices', node_id=node.driver_info['eesv_id'])['devices']
@@ -205,7 +211,7 @@ class PassthruTestCase(mgr_utils.ServiceSetUpMixin, fakes.ComposeTestCase):
                                 podm_id=self.podm.uuid,
                                 properties={'pci_device': {'type': ['NIC']}})
         sv = fakes.eesv_id(1)
-        self.assertEqual({'uuid': compose.node_uuid_for(self.podm.uuid, sv),
+        self.assertEqual({'uuid': podm_api.node_uuid_for(self.podm.uuid, sv),
                           'name': 'node1', 'index': sv,
                           'resource_uri': 'devices/%s' % sv}, body)
         nodes = self.driver_call('nodes')['nodes']
@@ -404,6 +410,49 @@ class PassthruTestCase(mgr_utils.ServiceSetUpMixin, fakes.ComposeTestCase):
         ports = objects.Port.list_by_node_id(self.context, node.id)
         self.assertEqual(['52:54:00:aa:bb:cc'], [p.address for p in ports])
 
+    def test_register_refused_changes_nothing(self):
+        node = self._composed([])
+        node.last_error = 'earlier'
+        node.save()
+        before = dict(node.driver_info)
+        with mock.patch.object(power.ExpEtherPower, 'get_power_state',
+                               autospec=True,
+                               side_effect=exception.InvalidParameterValue(
+                                   'BMC address cannot be resolved')):
+            exc = self.assertFails(
+                exception.InvalidParameterValue, self.node_call, node.uuid,
+                'register', driver_info={'address': 'address',
+                                         'username': 'admin',
+                                         'password': 'bmc-pw-77'},
+                mac='52:54:00:AA:BB:CD')
+        self.assertIn('driver_info', str(exc))
+        self.assertIn('BMC address cannot be resolved', str(exc))
+        self.assertNotIn('bmc-pw-77', str(exc))
+        node.refresh()
+        self.assertEqual(states.ENROLL, node.provision_state)
+        self.assertEqual(before, node.driver_info)
+        self.assertEqual('earlier', node.last_error)
+        self.assertEqual([], objects.Port.list_by_node_id(self.context,
+                                                          node.id))
+
+    def test_register_refused_on_manageable_node(self):
+        node = self._composed([])
+        self.node_call(node.uuid, 'register',
+                       driver_info={'redfish_username': 'admin'})
+        node.refresh()
+        before = dict(node.driver_info)
+        with mock.patch.object(power.ExpEtherPower, 'get_power_state',
+                               autospec=True,
+                               side_effect=exception.InvalidParameterValue(
+                                   'no such host')):
+            exc = self.assertFails(
+                exception.InvalidParameterValue, self.node_call, node.uuid,
+                'register', driver_info={'address': 'address'})
+        self.assertIn('no such host', str(exc))
+        node.refresh()
+        self.assertEqual(states.MANAGEABLE, node.provision_state)
+        self.assertEqual(before, node.driver_info)
+
     def test_register_bad_bodies_are_4xx(self):
         node = self._composed([])
         for body, field in [({}, 'driver_info'),
@@ -463,3 +512,12 @@ class PassthruTestCase(mgr_utils.ServiceSetUpMixin, fakes.ComposeTestCase):
                                    self.driver_call, method, verb,
                                    context='x', uuid=42)
             self.assertLess(exc.code, 500, method)
+
+    def test_misspelt_field_named_before_missing_one(self):
+        exc = self.assertFails(exception.InvalidParameterValue,
+                               self.driver_call, 'compose', 'POST',
+                               nmae='n1')
+        self.assertIn('unknown field(s) nmae', str(exc))
+        exc = self.assertFails(exception.MissingParameterValue,
+                               self.driver_call, 'compose', 'POST')
+        self.assertIn('missing required field(s) name', str(exc))

@@ -64,7 +64,7 @@ class DeviceStepsTestCase(fakes.ComposeTestCase):
         # The server already has a group: one PUT per device; 2nd fails.
         self.fabric.fail_set_group_at = self.fabric.set_group_calls + 2
         with task_manager.acquire(self.context, self.node.uuid) as task:
-            self.assertRaises(exception.DriverOperationError,
+            self.assertRaises(exception.TemporaryFailure,
                               task.driver.vendor.compose_devices, task,
                               pci_device={'type': ['GPU', 'GPU']})
         self.assertEqual([], api.list_devices(purpose='deployment'))

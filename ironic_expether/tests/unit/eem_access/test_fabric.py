@@ -17,8 +17,8 @@ from unittest import mock
 from ironic.common import exception
 from ironic.tests import base as test_base
 
-from ironic_expether.drivers import fabric
 from ironic_expether import eem
+from ironic_expether.eem_access import fabric
 from ironic_expether.tests.unit.drivers import base
 
 
@@ -147,7 +147,7 @@ class ConnectTestCase(FabricTestCase):
         self.client.list_devices.return_value = []
         self.client.set_group.side_effect = eem.EEMServerError(
             'PUT', 'devices/x/group_id', 500)
-        exc = self.assertRaises(exception.DriverOperationError,
+        exc = self.assertRaises(exception.TemporaryFailure,
                                 fabric.connect, self.client, base.EESV_ID,
                                 base.EEIO_ID)
         self.assertIn('attaching device %s' % base.EEIO_ID, str(exc))

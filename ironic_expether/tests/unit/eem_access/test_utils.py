@@ -23,8 +23,8 @@ from ironic.tests.unit.db import base as db_base
 from ironic.tests.unit.objects import utils as obj_utils
 from oslo_utils import uuidutils
 
-from ironic_expether.drivers import utils
 from ironic_expether import eem
+from ironic_expether.eem_access import utils
 from ironic_expether.tests.unit.drivers import base
 
 
@@ -199,6 +199,43 @@ class GetClientTestCase(db_base.DbTestCase):
                 utils.get_client({'address': 'https://e%d/eem' % n})
             self.assertEqual(2, len(utils._CLIENT_CACHE))
 
+    @mock.patch.object(utils.LOG, 'warning', autospec=True)
+    def test_plain_http_warned_once_per_eem(self, mock_warning):
+        http = 'http://eem.example.com:30500/eem'
+        for password in ('pw-ONE-1', 'pw-TWO-2', 'pw-THREE-3'):
+            # Each password builds a new client; one warning per EEM.
+            utils.get_client({'address': http, 'username': 'u',
+                              'password': password})
+            utils.get_client({'address': http + '/', 'username': 'u',
+                              'password': password})
+        utils.get_client({'address': 'http://other.example.com/eem'})
+        utils.get_client({'address': base.EEM_ADDRESS})
+        self.assertEqual(2, mock_warning.call_count)
+        texts = [c[0][0] % c[0][1] for c in mock_warning.call_args_list]
+        self.assertIn('EEM http://eem.example.com:30500/eem is reached '
+                      'over plain HTTP', texts[0])
+        self.assertIn('http://other.example.com/eem', texts[1])
+        for text in texts:
+            for password in ('pw-ONE-1', 'pw-TWO-2', 'pw-THREE-3'):
+                self.assertNotIn(password, text)
+
+    @mock.patch.object(utils.LOG, 'warning', autospec=True)
+    def test_unverified_tls_warned_once(self, mock_warning):
+        self.node.driver_info = dict(base.INFO, eem_verify_ca=False)
+        for _ in range(3):
+            utils.get_client(self.node)
+        utils.get_client({'address': base.EEM_ADDRESS, 'verify': False,
+                          'username': 'x'})
+        self.assertEqual(1, mock_warning.call_count)
+        self.assertIn('not verified', mock_warning.call_args[0][0])
+
+    @mock.patch.object(utils.LOG, 'warning', autospec=True)
+    def test_verified_https_not_warned(self, mock_warning):
+        utils.get_client(self.node)
+        self.node.driver_info = dict(base.INFO, eem_verify_ca=__file__)
+        utils.get_client(self.node)
+        mock_warning.assert_not_called()
+
     def test_thread_safe(self):
         results = []
 
@@ -234,17 +271,23 @@ class EEMErrorsTestCase(db_base.DbTestCase):
         (eem.EEMConflict('PUT', 'devices/x/group_id', 409, '40900', 'busy'),
          exception.Conflict),
         (eem.EEMAuthError('GET', 'devices', 401, '40100', 'who'),
-         exception.DriverOperationError),
+         exception.InvalidParameterValue),
+        (eem.EEMAuthError('GET', 'devices', 403, '40300', 'not you'),
+         exception.InvalidParameterValue),
         (eem.EEMServerError('GET', 'devices', 500, '50000', 'oops'),
-         exception.DriverOperationError),
+         exception.TemporaryFailure),
+        (eem.EEMServerError('GET', 'devices', 503, None, 'busy'),
+         exception.TemporaryFailure),
+        (eem.EEMHTTPError('GET', 'devices', 429, None, 'slow down'),
+         exception.TemporaryFailure),
         (eem.EEMHTTPError('GET', 'devices', 418, None, 'teapot'),
          exception.DriverOperationError),
         (eem.EEMConnectionError('GET', 'devices', 'refused'),
-         exception.DriverOperationError),
+         exception.TemporaryFailure),
         (eem.EEMTimeout('GET', 'devices', 30.0),
-         exception.DriverOperationError),
+         exception.TemporaryFailure),
         (eem.EEMMalformedResponse('GET', 'devices', 200, 'not JSON'),
-         exception.DriverOperationError),
+         exception.TemporaryFailure),
         (eem.EEMError('anything else'), exception.DriverOperationError))
     @ddt.unpack
     def test_translation(self, error, expected):
@@ -264,7 +307,13 @@ class EEMErrorsTestCase(db_base.DbTestCase):
         cases = [(eem.EEMNotFound('GET', 'p', 404), 404),
                  (eem.EEMBadRequest('GET', 'p', 400), 400),
                  (eem.EEMConflict('GET', 'p', 409), 409),
-                 (eem.EEMServerError('GET', 'p', 503), 500)]
+                 (eem.EEMAuthError('GET', 'p', 401), 400),
+                 (eem.EEMServerError('GET', 'p', 500), 503),
+                 (eem.EEMServerError('GET', 'p', 503), 503),
+                 (eem.EEMConnectionError('GET', 'p', 'reset'), 503),
+                 (eem.EEMTimeout('GET', 'p', 5.0), 503),
+                 (eem.EEMMalformedResponse('GET', 'p', 200, 'cut'), 503),
+                 (eem.EEMHTTPError('GET', 'p', 418), 500)]
         for error, code in cases:
             exc = self.assertRaises(exception.IronicException,
                                     self._raise, error)
@@ -276,9 +325,30 @@ class EEMErrorsTestCase(db_base.DbTestCase):
                           not_found=exception.InvalidParameterValue)
 
     def test_auth_error_hints_credentials(self):
-        exc = self.assertRaises(exception.DriverOperationError, self._raise,
+        exc = self.assertRaises(exception.InvalidParameterValue,
+                                self._raise,
                                 eem.EEMAuthError('GET', 'p', 401))
         self.assertIn('eem_password', str(exc))
+        self.assertIn('driver_info', str(exc))
+
+    def test_tls_error_asks_for_verify_ca(self):
+        exc = self.assertRaises(
+            exception.InvalidParameterValue, self._raise,
+            eem.EEMTLSError('GET', 'api_version', 'TLS certificate does '
+                            'not verify: self-signed certificate'))
+        self.assertIn('eem_verify_ca', str(exc))
+        self.assertIn('self-signed certificate', str(exc))
+        self.assertEqual(400, exc.code)
+
+    def test_malformed_answer_names_eem_step_and_reason(self):
+        exc = self.assertRaises(
+            exception.TemporaryFailure, self._raise,
+            eem.EEMMalformedResponse('GET', 'devices/detail', 200,
+                                     '"devices" must be a list of objects'))
+        message = str(exc)
+        self.assertIn(base.EEM_ADDRESS, message)
+        self.assertIn('doing things', message)
+        self.assertIn('"devices" must be a list of objects', message)
 
     def test_ironic_errors_pass_through(self):
         error = exception.Conflict('mine')
@@ -287,14 +357,14 @@ class EEMErrorsTestCase(db_base.DbTestCase):
 
     def test_address_without_credentials(self):
         exc = self.assertRaises(
-            exception.DriverOperationError, self._raise,
+            exception.TemporaryFailure, self._raise,
             eem.EEMConnectionError('GET', 'p', 'refused'),
             address='https://u:%s@eem.example.com:8443/eem' % base.SECRET)
         self.assertIn('https://eem.example.com:8443/eem', str(exc))
         self.assertNotIn(base.SECRET, str(exc))
 
     def test_without_node(self):
-        with self.assertRaisesRegex(exception.DriverOperationError,
+        with self.assertRaisesRegex(exception.TemporaryFailure,
                                     'EEM https://e/eem failed while x'):
             with utils.eem_errors(None, 'x', address='https://e/eem'):
                 raise eem.EEMServerError('GET', 'p', 500)
@@ -339,5 +409,5 @@ class EEMPowerStateTestCase(base.DriverTestCase):
     def test_eem_down(self):
         self.client.get_device.side_effect = eem.EEMConnectionError(
             'GET', 'devices/x', 'refused')
-        self.assertRaises(exception.DriverOperationError,
+        self.assertRaises(exception.TemporaryFailure,
                           utils.eem_power_state, self.node)

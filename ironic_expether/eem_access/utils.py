@@ -12,7 +12,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Shared helpers of the expether interfaces.
+"""driver_info, EEM clients and EEM errors, for every Ironic-side user of EEM.
 
 * :func:`parse_driver_info` checks a node's ``driver_info`` without any
   network I/O.
@@ -38,7 +38,7 @@ from oslo_utils import strutils
 
 from ironic_expether import conf
 from ironic_expether import eem
-from ironic_expether.pool import snapshot
+from ironic_expether.eem_access import snapshot
 
 LOG = log.getLogger(__name__)
 
@@ -72,8 +72,15 @@ BMC_ADDRESS_KEYS = (('redfish', 'redfish_address'),
 #: How many distinct EEM clients (endpoint and credentials) are kept.
 CLIENT_CACHE_SIZE = 128
 
+#: EEM errors that say nothing about the request itself: EEM is down, slow,
+#: failing or answering garbage. They become ``TemporaryFailure`` (503).
+TEMPORARY_ERRORS = (eem.EEMConnectionError, eem.EEMServerError,
+                    eem.EEMMalformedResponse)
+
 _CLIENT_CACHE = collections.OrderedDict()
 _CLIENT_CACHE_LOCK = threading.Lock()
+#: EEM addresses already warned about (plain HTTP, TLS not verified).
+_WARNED = set()
 
 
 def _node_id(node):
@@ -212,6 +219,30 @@ def _cache_key(info):
             expether.request_retries, expether.retry_interval)
 
 
+def _warn_once_if_insecure(info):
+    """Warn once per EEM address about plain HTTP or unverified TLS.
+
+    Called with the client cache lock held.
+    """
+    address = safe_address(info['address']).rstrip('/')
+    if address.startswith('http:'):
+        key, text = ('http', address), (
+            'EEM %(eem)s is reached over plain HTTP: its password and every '
+            'answer cross the network unencrypted. Use https:// when EEM '
+            'offers it.')
+    elif info.get('verify', True) is False:
+        key, text = ('noverify', address), (
+            'The TLS certificate of EEM %(eem)s is not verified '
+            '(eem_verify_ca or [expether]verify_ca is False): anyone on the '
+            'path can read its password. Give a CA bundle instead.')
+    else:
+        return
+    if key in _WARNED:
+        return
+    _WARNED.add(key)
+    LOG.warning(text, {'eem': address})
+
+
 def get_client(node_or_info):
     """Return a cached EEM client for a node or for parsed driver_info.
 
@@ -237,6 +268,7 @@ def get_client(node_or_info):
         if client is not None:
             _CLIENT_CACHE.move_to_end(key)
             return client
+        _warn_once_if_insecure(info)
         expether = conf.CONF.expether
         client = eem.EEMClient(info['address'],
                                username=info.get('username'),
@@ -255,9 +287,13 @@ def get_client(node_or_info):
 
 
 def clear_client_cache():
-    """Forget every cached EEM client (for tests and reconfiguration)."""
+    """Forget every cached EEM client (for tests and reconfiguration).
+
+    The warnings about plain HTTP and unverified TLS are given again.
+    """
     with _CLIENT_CACHE_LOCK:
         _CLIENT_CACHE.clear()
+        _WARNED.clear()
 
 
 def safe_address(address):
@@ -307,9 +343,15 @@ def eem_errors(node, step, address=None, client=None, not_found=None):
     ``EEMBadRequest``                           ``InvalidParameterValue``
                                                 (400)
     ``EEMConflict``                             ``Conflict`` (409)
-    ``EEMAuthError``, ``EEMServerError``,       ``DriverOperationError``
-    ``EEMConnectionError``, ``EEMTimeout``,     (500)
-    ``EEMMalformedResponse``, other errors
+    ``EEMAuthError`` (401, 403)                 ``InvalidParameterValue``
+                                                (400): fix driver_info
+    ``EEMTLSError`` (certificate does not       ``InvalidParameterValue``
+    verify)                                     (400): fix eem_verify_ca
+    ``EEMConnectionError``, ``EEMTimeout``,     ``TemporaryFailure`` (503):
+    ``EEMServerError`` (5xx), HTTP 429,         retry later
+    ``EEMMalformedResponse``
+    any other HTTP status, other errors         ``DriverOperationError``
+                                                (500)
     ==========================================  ===========================
 
     Every message names the EEM address (without credentials), the step
@@ -344,9 +386,20 @@ def eem_errors(node, step, address=None, client=None, not_found=None):
             raise exception.InvalidParameterValue(msg) from e
         if isinstance(e, eem.EEMConflict):
             raise exception.Conflict(msg) from e
+        if isinstance(e, eem.EEMTLSError):
+            raise exception.InvalidParameterValue(
+                '%s %s' % (msg, _('Check eem_verify_ca in driver_info (or '
+                                  '[expether]verify_ca): it must name the '
+                                  'CA bundle that signed the certificate '
+                                  'of EEM.'))) from e
         if isinstance(e, eem.EEMAuthError):
-            msg = '%s %s' % (msg, _('Check eem_username and eem_password '
-                                    'in driver_info.'))
+            raise exception.InvalidParameterValue(
+                '%s %s' % (msg, _('Check eem_username and eem_password in '
+                                  'driver_info.'))) from e
+        if isinstance(e, TEMPORARY_ERRORS) or (
+                isinstance(e, eem.EEMHTTPError) and e.status_code == 429):
+            raise exception.TemporaryFailure(
+                '%s %s' % (msg, _('Retry when EEM answers again.'))) from e
         raise exception.DriverOperationError(driver='expether',
                                              reason=msg) from e
 
@@ -383,7 +436,8 @@ def eem_power_state(node):
         ``states.ERROR`` when EEM reports no or an unknown power status.
     :raises: MissingParameterValue, InvalidParameterValue on bad
         driver_info, or when ``eesv_id`` names no engine or an IO engine.
-    :raises: DriverOperationError when EEM cannot be reached or fails.
+    :raises: TemporaryFailure when EEM cannot be reached or fails;
+        InvalidParameterValue when it refuses the credentials.
     """
     info = parse_driver_info(node)
     client = get_client(info)

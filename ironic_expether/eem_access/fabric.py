@@ -26,15 +26,17 @@ Every error is an :mod:`ironic.common.exception` class:
 * ``NotFound`` (404): an EEIO id EEM does not know;
 * ``Conflict`` (409): a device that is not free, is down, is not in the
   server's group, or a server whose group is full (``max_eeio_count``);
-* ``DriverOperationError`` (500): EEM unreachable or failing.
+* ``TemporaryFailure`` (503): EEM unreachable, slow, failing or
+  answering garbage; ``InvalidParameterValue`` (400) when EEM refuses the
+  credentials of driver_info (see :func:`utils.eem_errors`).
 """
 
 from ironic.common import exception
 from ironic.common.i18n import _
 from oslo_log import log
 
-from ironic_expether.drivers import utils
 from ironic_expether import eem
+from ironic_expether.eem_access import utils
 
 LOG = log.getLogger(__name__)
 
@@ -102,7 +104,7 @@ def connect(client, eesv_id, eeio_id, node=None, field='resource_id'):
     :raises: NotFound if EEM does not know the device.
     :raises: Conflict if the device is not free or is down, or the server's
         group is full.
-    :raises: DriverOperationError if EEM cannot be reached or fails.
+    :raises: TemporaryFailure if EEM cannot be reached or fails.
     """
     eesv_id = _check_eeid(eesv_id, 'eesv_id')
     eeio_id = _check_eeid(eeio_id, field)
@@ -169,7 +171,7 @@ def disconnect(client, eesv_id, eeio_id, node=None, field='resource_id'):
         kind of engine, or an EESV EEM does not know.
     :raises: NotFound if EEM does not know the device.
     :raises: Conflict if the device is not in the server's group.
-    :raises: DriverOperationError if EEM cannot be reached or fails.
+    :raises: TemporaryFailure if EEM cannot be reached or fails.
     """
     eesv_id = _check_eeid(eesv_id, 'eesv_id')
     eeio_id = _check_eeid(eeio_id, field)
@@ -202,7 +204,7 @@ def devices_of(client, eesv_id, node=None):
         its group (empty while the EESV has no group of its own).
     :raises: InvalidParameterValue on a malformed id, an EEIO id or an
         EESV EEM does not know.
-    :raises: DriverOperationError if EEM cannot be reached or fails.
+    :raises: TemporaryFailure if EEM cannot be reached or fails.
     """
     eesv_id = _check_eeid(eesv_id, 'eesv_id')
     eesv = _get_eesv(client, eesv_id, node)

@@ -23,10 +23,10 @@ from ironic.common import states
 from ironic.tests.unit.db import base as db_base
 from ironic.tests.unit.objects import utils as obj_utils
 
-from ironic_expether.drivers import utils as driver_utils
 from ironic_expether import eem
+from ironic_expether.eem_access import snapshot
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.emulator import inventory
-from ironic_expether.pool import snapshot
 
 EEM_URL = 'http://eem.test:8080/eem'
 EESVS = ['0x8cdf9d0000%02x' % i for i in range(1, 9)]
@@ -108,7 +108,7 @@ class SnapshotTestCase(db_base.DbTestCase):
         self.client.list_devices.side_effect = eem.EEMConnectionError(
             'GET', 'devices/detail', 'refused')
         for node in self.nodes:
-            exc = self.assertRaises(exception.DriverOperationError,
+            exc = self.assertRaises(exception.TemporaryFailure,
                                     driver_utils.eem_power_state, node)
             self.assertIn('refused', str(exc))
         self.assertEqual(1, self.client.list_devices.call_count)

@@ -28,7 +28,7 @@ every thread of the process:
 * discovery hands its own ``devices/detail`` answer over with
   :func:`store`, which costs nothing.
 
-Keys are the EEM client objects of :func:`ironic_expether.drivers.utils.
+Keys are the EEM client objects of :func:`ironic_expether.eem_access.utils.
 get_client`, one per EEM address and credentials, so a node with wrong
 credentials never reads another's snapshot. No Ironic imports here beyond
 the configuration.
