@@ -193,9 +193,21 @@ class ServiceStepsMixin(object):
     def tag_expether_node(self, task):
         """Give the node the CUSTOM_EXPETHER trait runbooks match.
 
+        A database error does not fail the verification: servicing and
+        inspection add the trait too, and an operator can add it by hand.
+
         :param task: a TaskManager instance.
         """
-        if describe.ensure_node_trait(task.node):
+        try:
+            added = describe.ensure_node_trait(task.node)
+        except Exception as e:
+            LOG.error('Node %(node)s: could not add trait %(trait)s '
+                      '(%(err)s); add it with "baremetal node add trait" '
+                      'for runbooks to match the node',
+                      {'node': task.node.uuid, 'trait': describe.NODE_TRAIT,
+                       'err': e})
+            return
+        if added:
             LOG.info('Node %(node)s: added trait %(trait)s', {
                 'node': task.node.uuid, 'trait': describe.NODE_TRAIT})
 

@@ -172,8 +172,15 @@ def update_node(node):
                   sorted(description.traits))
 
 
+@ironic_db.wrap_sqlite_retry
+def _add_trait(context, node_id, trait):
+    objects.Trait(context, node_id=node_id, trait=trait).create()
+
+
 def ensure_node_trait(node):
     """Give a node :data:`NODE_TRAIT` if it does not carry it yet.
+
+    The write is retried while SQLite is busy (see :func:`_set_traits`).
 
     :param node: an Ironic node object whose exclusive lock the caller
         holds.
@@ -182,5 +189,5 @@ def ensure_node_trait(node):
     context = node._context
     if objects.Trait.exists(context, node.id, NODE_TRAIT):
         return False
-    objects.Trait(context, node_id=node.id, trait=NODE_TRAIT).create()
+    _add_trait(context, node.id, NODE_TRAIT)
     return True

@@ -231,6 +231,13 @@ class ServiceStepsTestCase(fakes.ComposeTestCase):
         self._run('tag_expether_node')
         self.assertEqual({describe.NODE_TRAIT}, self._traits())
 
+    def test_verify_step_never_fails_verification(self):
+        with mock.patch.object(describe, '_add_trait', autospec=True,
+                               side_effect=RuntimeError('database is '
+                                                        'locked')):
+            self._run('tag_expether_node')
+        self.assertEqual(set(), self._traits())
+
     # Limits
 
     def test_owner_limit_counts_other_nodes(self):
