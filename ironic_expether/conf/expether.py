@@ -89,6 +89,35 @@ opts = [
                     'devices attached at deploy time (by the '
                     'compose_devices deploy step) to the pool. 0 disables '
                     'it in automated cleaning.'),
+    # Tenancy limits of the service steps.
+    cfg.IntOpt('max_devices_per_node',
+               default=0,
+               min=0,
+               help='Most devices (of any type and purpose) one node may '
+                    'hold after the attach_devices service step. 0: no '
+                    'limit of the plugin (EEM\'s max_eeio_count of the '
+                    'server still applies). A node\'s '
+                    'driver_info["expether_max_devices"] can only lower '
+                    'it.'),
+    cfg.DictOpt('max_devices_per_owner',
+                default={},
+                help='Most devices of a type that the nodes of one owner '
+                     '(the node\'s "owner" project) may hold together '
+                     'after the attach_devices service step, for example '
+                     '"GPU:2,SSD:8". Types not listed are not limited; '
+                     'nodes without an owner are not limited. A node\'s '
+                     'driver_info["expether_max_devices_per_owner"] (same '
+                     'format, or a JSON object) can only lower it.'),
+    # Inspection.
+    cfg.StrOpt('inspection_hooks',
+               default='pci-devices',
+               help='Comma-separated list of Ironic inspection hooks the '
+                    'expether inspect interface runs on the inventory it '
+                    'reads from EEM, for nodes without a Redfish BMC '
+                    '(nodes with one run [redfish]inspection_hooks). '
+                    'pci-devices counts the devices named in '
+                    '[inspector]pci_device_alias into the node\'s '
+                    'capabilities.'),
 ]
 
 

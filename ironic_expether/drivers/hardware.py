@@ -31,6 +31,7 @@ from ironic.drivers.modules import noop_mgmt
 from ironic.drivers.modules.redfish import management as redfish_mgmt
 from ironic.drivers.modules.redfish import power as redfish_power
 
+from ironic_expether.drivers import inspect
 from ironic_expether.drivers import management
 from ironic_expether.drivers import power
 from ironic_expether.drivers import vendor
@@ -51,6 +52,12 @@ class ExpEtherHardware(generic.GenericHardware):
         return [management.ExpEtherManagement,
                 redfish_mgmt.RedfishManagement, ipmitool.IPMIManagement,
                 noop_mgmt.NoopManagement]
+
+    @property
+    def supported_inspect_interfaces(self):
+        """List of supported inspect interfaces (expether, then generic)."""
+        return ([inspect.ExpEtherInspect]
+                + super().supported_inspect_interfaces)
 
     @property
     def supported_vendor_interfaces(self):

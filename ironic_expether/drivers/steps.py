@@ -26,8 +26,9 @@
 
 * Automated clean step ``release_devices`` (priority
   ``[expether] release_devices_clean_step_priority``, out of band): returns
-  exactly the devices attached at deploy time; the composition's devices
-  stay.
+  exactly the devices attached at deploy time and by the
+  ``attach_devices`` service step; the composition's devices stay. It is
+  a service step too (see :mod:`ironic_expether.drivers.service`).
 """
 
 import copy
@@ -41,6 +42,7 @@ from oslo_utils import excutils
 from ironic_expether import conf
 from ironic_expether.pool import claims
 from ironic_expether.pool.db import models
+from ironic_expether.pool import describe
 from ironic_expether.pool import vocabulary
 
 LOG = log.getLogger(__name__)
@@ -102,8 +104,9 @@ class DeviceStepsMixin(object):
                                     for d in attached) or 'nothing'})
 
     @base.clean_step(priority=0, requires_ramdisk=False)
+    @base.service_step(priority=0, requires_ramdisk=False)
     def release_devices(self, task):
-        """Return the devices attached at deploy time to the pool.
+        """Return the devices attached at deploy time or by servicing.
 
         Devices of the composition (compose, manage, attach) stay.
 
@@ -111,8 +114,11 @@ class DeviceStepsMixin(object):
         :raises: Conflict, TemporaryFailure when a device cannot be
             released (the others are released).
         """
-        released = claims.release(task.node,
-                                  purpose=models.PURPOSE_DEPLOYMENT)
+        try:
+            released = claims.release(task.node,
+                                      purpose=list(models.TEARDOWN_PURPOSES))
+        finally:
+            describe.update_node(task.node)
         if released:
             LOG.info('Node %(node)s: returned %(devs)s to the pool',
                      {'node': task.node.uuid,

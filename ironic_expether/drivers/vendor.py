@@ -37,6 +37,7 @@ from ironic.common.i18n import _
 from ironic.drivers import base
 from oslo_utils import uuidutils
 
+from ironic_expether.drivers import service
 from ironic_expether.drivers import steps
 from ironic_expether.eem_access import fabric
 from ironic_expether.eem_access import utils
@@ -141,14 +142,16 @@ def _device_dict(device):
     }
 
 
-class ExpEtherVendor(passthru.ValencePassthruMixin, steps.DeviceStepsMixin,
-                     base.VendorInterface):
+class ExpEtherVendor(service.ServiceStepsMixin, passthru.ValencePassthruMixin,
+                     steps.DeviceStepsMixin, base.VendorInterface):
     """Attach, detach and list the ExpEther devices of a node.
 
     Its passthru methods and steps come from the mixins listed here: the
-    Valence-compatible methods (:class:`ironic_expether.valence.passthru.
-    ValencePassthruMixin`) and the deploy/clean steps (:class:`ironic_
-    expether.drivers.steps.DeviceStepsMixin`).
+    service steps and the verify step (:class:`ironic_expether.drivers.
+    service.ServiceStepsMixin`), the Valence-compatible methods
+    (:class:`ironic_expether.valence.passthru.ValencePassthruMixin`) and
+    the deploy/clean steps (:class:`ironic_expether.drivers.steps.
+    DeviceStepsMixin`).
     """
 
     def get_properties(self):

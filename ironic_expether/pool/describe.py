@@ -17,12 +17,12 @@
 Compose, manage, attach, detach, release and discovery all describe a
 node through this module, with one rule:
 
-    A node lists a device when it holds it for its **composition** and
-    the device is **allocated** (EEM has it in the node's group and
-    reports it up). Devices being moved (``claimed``), devices EEM no
-    longer reports or reports down (``missing``), and devices attached at
-    deploy time (purpose ``deployment``, they leave with the instance)
-    are not listed.
+    A node lists a device when it holds it for its **composition** or
+    since a **service** step attached it, and the device is **allocated**
+    (EEM has it in the node's group and reports it up). Devices being
+    moved (``claimed``), devices EEM no longer reports or reports down
+    (``missing``), and devices attached at deploy time (purpose
+    ``deployment``, they leave with the instance) are not listed.
 
 For the listed devices, ``properties['expether_devices']`` holds one entry
 per device (``uuid``, ``id``, ``type``, ``vendor_name``, ``device_name``,
@@ -34,6 +34,11 @@ type EEM can report (``CUSTOM_EXPETHER_GPU``, ``CUSTOM_EXPETHER_SSD``...).
 It adds and removes those only; every other trait of a node, including
 an operator's own ``CUSTOM_EXPETHER_ADD_GPU`` naming a deploy template,
 is never touched.
+
+:data:`NODE_TRAIT` (``CUSTOM_EXPETHER``) is set apart, by the vendor
+interface's verify step, its service steps and inspection, on every
+expether node whatever its devices, so that runbooks can match any
+expether node; it is never removed.
 """
 
 import collections
@@ -61,6 +66,9 @@ def trait_for(pci_type):
     return TRAIT_PREFIX + pci_type.upper()
 
 
+#: The trait every expether node carries (runbooks match it).
+NODE_TRAIT = 'CUSTOM_EXPETHER'
+
 #: The traits the plugin sets and removes; no other trait is ever changed.
 OWNED_TRAITS = frozenset(trait_for(t) for t in eem.PCI_TYPES)
 
@@ -77,10 +85,11 @@ def is_listed(device):
 
     :param device: a pool device record, or any object with ``state``
         and ``purpose``.
-    :returns: True for an ``allocated`` device of purpose ``composition``.
+    :returns: True for an ``allocated`` device of purpose ``composition``
+        or ``service``.
     """
     return (device.state == models.DEVICE_ALLOCATED
-            and device.purpose == models.PURPOSE_COMPOSITION)
+            and device.purpose in models.LISTED_PURPOSES)
 
 
 def describe_devices(devices):
@@ -161,3 +170,24 @@ def update_node(node):
                          if isinstance(d, dict) and d.get('id')),
                   [d['id'] for d in description.devices],
                   sorted(description.traits))
+
+
+@ironic_db.wrap_sqlite_retry
+def _add_trait(context, node_id, trait):
+    objects.Trait(context, node_id=node_id, trait=trait).create()
+
+
+def ensure_node_trait(node):
+    """Give a node :data:`NODE_TRAIT` if it does not carry it yet.
+
+    The write is retried while SQLite is busy (see :func:`_set_traits`).
+
+    :param node: an Ironic node object whose exclusive lock the caller
+        holds.
+    :returns: True if the trait was added.
+    """
+    context = node._context
+    if objects.Trait.exists(context, node.id, NODE_TRAIT):
+        return False
+    _add_trait(context, node.id, NODE_TRAIT)
+    return True

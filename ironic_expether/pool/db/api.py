@@ -62,6 +62,7 @@ from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from ironic_expether import eem
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.pool.db import models
 from ironic_expether.pool.db import session
 
@@ -169,12 +170,16 @@ def normalize_verify(verify):
 def normalize_eeid(eeid):
     """Normalise an EE id to lower case.
 
+    The rule is :func:`ironic_expether.eem_access.utils.normalize_eeid`'s;
+    surrounding blanks are dropped first.
+
     :param eeid: an EE id (``0x`` and 10 to 12 hex digits).
     :returns: the EE id in lower case.
     :raises: InvalidParameterValue if it does not match the pattern.
     """
-    value = eeid.strip().lower() if isinstance(eeid, str) else None
-    if not eem.is_valid_eeid(value):
+    value = driver_utils.normalize_eeid(
+        eeid.strip() if isinstance(eeid, str) else None)
+    if value is None:
         raise exception.InvalidParameterValue(
             'EE id must be 0x followed by 10 to 12 hexadecimal digits, not '
             '%r' % (eeid,))
@@ -227,9 +232,10 @@ def create_pod_manager(values):
                 'A pod manager needs a %s' % field)
     values = _pod_manager_values(values)
     values.setdefault('uuid', uuidutils.generate_uuid())
-    if values.get('driver', 'expether') != 'expether':
+    if values.get('driver', driver_utils.DRIVER) != driver_utils.DRIVER:
         raise exception.InvalidParameterValue(
-            'driver must be expether, not %r' % values['driver'])
+            'driver must be %(driver)s, not %(value)r' %
+            {'driver': driver_utils.DRIVER, 'value': values['driver']})
     return _insert(models.PodManager(**values), 'pod manager', values)
 
 

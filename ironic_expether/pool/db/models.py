@@ -57,7 +57,14 @@ DEVICE_STATES = (DEVICE_FREE, DEVICE_ALLOCATED, DEVICE_CLAIMED,
 PURPOSE_COMPOSITION = 'composition'
 #: Attached by the compose_devices deploy step; returned at teardown.
 PURPOSE_DEPLOYMENT = 'deployment'
-PURPOSES = (PURPOSE_COMPOSITION, PURPOSE_DEPLOYMENT)
+#: Attached by the attach_devices service step to a deployed node; stays
+#: until detached, or returned at teardown like deployment devices.
+PURPOSE_SERVICE = 'service'
+PURPOSES = (PURPOSE_COMPOSITION, PURPOSE_DEPLOYMENT, PURPOSE_SERVICE)
+#: Purposes of the devices a node lists in its properties and traits.
+LISTED_PURPOSES = (PURPOSE_COMPOSITION, PURPOSE_SERVICE)
+#: Purposes of the devices returned when the node is torn down.
+TEARDOWN_PURPOSES = (PURPOSE_DEPLOYMENT, PURPOSE_SERVICE)
 
 KIND_EEIO = 'eeio'
 
