@@ -68,6 +68,12 @@ Control API (below ``/_emulator``, same Basic auth as EEM)
     ``refuse_seconds``.
 ``DELETE /_emulator/faults``
     remove every rule.
+``GET /_emulator/holds``
+    ``{"held": [{"id": 1, "method": "PUT", "path": "..."}]}``: the
+    requests a ``hold`` rule keeps waiting now.
+``POST /_emulator/holds/release``
+    release them: EEM acts on each and answers, or with ``{"drop":
+    true}`` closes its connection without acting on it.
 ``PUT /_emulator/credentials``
     ``{"username": "u", "password": "p"}``: EEM's Basic auth credentials
     change (as when an EEM admin changes the password); ``"username":

@@ -123,6 +123,35 @@ class EmulatorControl(object):
         """Remove every fault rule."""
         self._call('DELETE', '/faults')
 
+    def hold(self, path='*', method=None, skip=0, seconds=None):
+        """Hold the next matching EEM request until :meth:`release`.
+
+        :param path: a path glob, like a fault rule's.
+        :param method: the HTTP method, or None for any.
+        :param skip: matching requests let through first.
+        :param seconds: longest the request waits (default 120).
+        :returns: the active rules.
+        """
+        fields = {'path': path, 'skip': skip}
+        if method:
+            fields['method'] = method
+        if seconds is not None:
+            fields['seconds'] = seconds
+        return self.add_fault('hold', **fields)
+
+    def held(self):
+        """:returns: the requests held now (``id``, ``method``, ``path``)."""
+        return self._call('GET', '/holds')['held']
+
+    def release(self, drop=False):
+        """Release every held request.
+
+        :param drop: close their connections without acting on them.
+        :returns: how many were released.
+        """
+        return self._call('POST', '/holds/release',
+                          {'drop': drop})['released']
+
     def refuse_connections(self, seconds):
         """Close the listening socket for ``seconds``, then listen again."""
         # NOTE(expether): the emulator closes this connection after the

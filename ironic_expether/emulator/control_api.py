@@ -50,7 +50,7 @@ def _apply_faults(server, request, replace):
     unknown = set(body) - {'faults', 'refuse_seconds', 'kind', 'path',
                            'method', 'count', 'seconds', 'status', 'rate',
                            'seed', 'code', 'message', 'drop', 'body',
-                           'every'}
+                           'every', 'skip'}
     if unknown:
         raise eem_state.BadRequest('unknown field(s): %s'
                                    % ', '.join(sorted(unknown)))
@@ -90,7 +90,7 @@ def _rule_fields(rule):
         raise eem_faults.FaultError('a fault must be a JSON object')
     unknown = set(rule) - {'kind', 'path', 'method', 'count', 'seconds',
                            'status', 'rate', 'seed', 'code', 'message',
-                           'drop', 'body', 'every'}
+                           'drop', 'body', 'every', 'skip'}
     if unknown:
         raise eem_faults.FaultError('unknown field(s): %s'
                                     % ', '.join(sorted(unknown)))
@@ -108,6 +108,23 @@ def post_faults(server, request):
 def delete_faults(server, request):
     server.faults.clear()
     return _faults_answer(server)
+
+
+def get_holds(server, request):
+    return routing.json_response({'held': server.faults.held()})
+
+
+def release_holds(server, request):
+    """Release every held request: ``{"drop": false}`` by default."""
+    body = request.json_object()
+    unknown = set(body) - {'drop'}
+    if unknown:
+        raise eem_state.BadRequest('unknown field(s): %s'
+                                   % ', '.join(sorted(unknown)))
+    drop = body.get('drop', False)
+    if not isinstance(drop, bool):
+        raise eem_state.BadRequest('drop must be true or false')
+    return routing.json_response({'released': server.faults.release(drop)})
 
 
 def put_credentials(server, request):
@@ -194,6 +211,8 @@ def build_router():
     router.add(BASE + '/counters', GET=get_counters, DELETE=delete_counters)
     router.add(BASE + '/faults', GET=get_faults, PUT=put_faults,
                POST=post_faults, DELETE=delete_faults)
+    router.add(BASE + '/holds', GET=get_holds)
+    router.add(BASE + '/holds/release', POST=release_holds)
     router.add(BASE + '/credentials', PUT=put_credentials)
     router.add(BASE + '/devices', POST=post_devices, DELETE=reset_devices)
     router.add(BASE + '/devices/<id>', GET=get_device, PUT=put_device,

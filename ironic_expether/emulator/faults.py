@@ -37,13 +37,23 @@ times, then expires. Kinds:
     JSON object without ``devices``), ``devices-not-list`` (``devices``
     is an object) or ``device-without-id`` (the real answer, its first
     device without ``id``).
+``hold``
+    keep a matching request waiting, before EEM acts on it, until the
+    control API releases it (``POST /_emulator/holds/release``) or
+    ``seconds`` (default 120) pass; ``skip`` lets that many matching
+    requests through first (``skip: 1`` holds the second one). A release
+    with ``drop: true`` closes the connection without acting on the
+    request (the write never happened); otherwise EEM acts on it and
+    answers (to a client that may be gone: a write whose answer was lost).
+    A test uses it to stop a client at a known point, e.g. to kill a
+    conductor between two moves of a compose. ``count`` defaults to 1.
 """
 
 import fnmatch
 import random
 import threading
 
-KINDS = ('latency', 'error', 'malformed')
+KINDS = ('latency', 'error', 'malformed', 'hold')
 MALFORMED_BODIES = ('not-json', 'wrong-shape', 'empty', 'truncated',
                     'no-devices', 'devices-not-list', 'device-without-id')
 _RULE_KEYS = {
@@ -51,7 +61,10 @@ _RULE_KEYS = {
     'error': {'status', 'rate', 'seed', 'code', 'message', 'drop',
               'every'},
     'malformed': {'body'},
+    'hold': {'seconds', 'skip'},
 }
+#: Longest a held request waits for its release.
+MAX_HOLD_SECONDS = 3600
 _COMMON_KEYS = {'kind', 'path', 'method', 'count'}
 
 
@@ -107,6 +120,15 @@ class FaultRule(object):
             self.message = str(options.get('message') or 'injected fault')
             self.drop = bool(options.get('drop', False))
             self._random = random.Random(options.get('seed'))
+        elif kind == 'hold':
+            if self.count is None:
+                self.count = 1
+            self.seconds = _number(options, 'seconds', 120.0)
+            if not 0 < self.seconds <= MAX_HOLD_SECONDS:
+                raise FaultError('seconds must be in (0, %d]'
+                                 % MAX_HOLD_SECONDS)
+            self.skip = _number(options, 'skip', 0, int)
+            self._seen = 0
         else:
             self.body = options.get('body', 'not-json')
             if self.body not in MALFORMED_BODIES:
@@ -126,6 +148,10 @@ class FaultRule(object):
         if self.kind == 'error' and self.rate < 1 and \
                 self._random.random() >= self.rate:
             return False
+        if self.kind == 'hold':
+            self._seen += 1
+            if self._seen <= self.skip:
+                return False
         if self.kind == 'error' and self.every > 1:
             self._seen += 1
             if self._seen % self.every:
@@ -148,6 +174,30 @@ class FaultRule(object):
         return result
 
 
+class Held(object):
+    """A request kept waiting by a ``hold`` rule."""
+
+    def __init__(self, number, method, path, seconds):
+        self.number = number
+        self.method = method
+        self.path = path
+        self.seconds = seconds
+        self.drop = False
+        self._event = threading.Event()
+
+    def release(self, drop=False):
+        self.drop = bool(drop)
+        self._event.set()
+
+    def wait(self):
+        """Wait for the release; True to drop the request."""
+        self._event.wait(self.seconds)
+        return self.drop
+
+    def to_dict(self):
+        return {'id': self.number, 'method': self.method, 'path': self.path}
+
+
 class Faults(object):
     """The fault rules of one emulator, and its request counters."""
 
@@ -155,6 +205,8 @@ class Faults(object):
         self._lock = threading.Lock()
         self._rules = []
         self._counters = {}
+        self._held = []
+        self._held_number = 0
 
     # -- rules -------------------------------------------------------------
 
@@ -211,10 +263,58 @@ class Faults(object):
         return self.add('malformed', body=body, path=path, method=method,
                         count=count)
 
+    def add_hold(self, path='*', method=None, skip=0, count=None,
+                 seconds=None):
+        """Hold matching requests until released."""
+        return self.add('hold', path=path, method=method, skip=skip,
+                        count=count, seconds=seconds)
+
     def clear(self):
-        """Remove every rule."""
+        """Remove every rule (held requests stay held)."""
         with self._lock:
             self._rules = []
+
+    # -- held requests -------------------------------------------------------
+
+    def hold(self, method, path, template):
+        """Register a request if a ``hold`` rule acts on it.
+
+        :returns: a :class:`Held` to wait on, or None.
+        """
+        rule = self.pick('hold', method, path, template)
+        if rule is None:
+            return None
+        with self._lock:
+            self._held_number += 1
+            held = Held(self._held_number, method, path, rule.seconds)
+            self._held.append(held)
+        return held
+
+    def wait_held(self, held):
+        """Wait until a held request is released; True to drop it."""
+        try:
+            return held.wait()
+        finally:
+            with self._lock:
+                if held in self._held:
+                    self._held.remove(held)
+
+    def held(self):
+        """:returns: the requests held now, as dicts, oldest first."""
+        with self._lock:
+            return [h.to_dict() for h in self._held]
+
+    def release(self, drop=False):
+        """Release every held request.
+
+        :param drop: close their connections without acting on them.
+        :returns: how many were released.
+        """
+        with self._lock:
+            held, self._held = self._held, []
+        for request in held:
+            request.release(drop)
+        return len(held)
 
     def rules(self):
         """:returns: the active rules as dicts."""

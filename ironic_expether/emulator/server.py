@@ -410,6 +410,9 @@ class EmulatorServer(object):
                 401, {'WWW-Authenticate': 'Basic realm="EEM"'})
         if is_control:
             return self._control.dispatch(self, request)
+        held = self.faults.hold(request.method, path, template)
+        if held is not None and self.faults.wait_held(held):
+            return None
         rule = self.faults.pick('error', request.method, path, template)
         if rule is not None:
             if rule.drop:

@@ -14,6 +14,7 @@
 
 """The emulator over real HTTP on 127.0.0.1, driven by plain requests."""
 
+import threading
 import time
 
 from oslotest import base
@@ -358,6 +359,86 @@ class FaultOverHTTPTestCase(ServerTestCase):
         self.assertEqual(1, len(self.ctl.set_faults(
             [{'kind': 'malformed', 'body': 'empty'}])))
         self.ctl.clear_faults()
+        self.assertEqual([], self.ctl.faults())
+
+    def _in_thread(self, method, path, **kwargs):
+        result = {}
+
+        def run():
+            try:
+                result['answer'] = self.call(method, path, **kwargs)
+            except requests.RequestException as e:
+                result['error'] = e
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        self.addCleanup(thread.join, 10)
+        return thread, result
+
+    def _wait_held(self, number=1):
+        deadline = time.monotonic() + 10
+        while len(self.ctl.held()) < number:
+            self.assertLess(time.monotonic(), deadline, 'nothing held')
+            time.sleep(0.02)
+        return self.ctl.held()
+
+    def test_hold_second_move_then_release(self):
+        path = '/devices/%s/group_id' % self.io
+        self.ctl.hold(path='/eem/devices/*/group_id', method='PUT', skip=1)
+        # The first matching request and other paths pass.
+        self.assertEqual(200, self.call('PUT', '/devices/%s/group_id'
+                                        % self.sv, json={}).status_code)
+        self.assertEqual(200, self.call('GET', '/devices/' + self.io)
+                         .status_code)
+        thread, result = self._in_thread('PUT', path, json={'group_id': '16'})
+        held = self._wait_held()
+        self.assertEqual([{'id': 1, 'method': 'PUT', 'path': '/eem' + path}],
+                         held)
+        # Not acted on while held; EEM still answers other requests.
+        self.assertEqual('4093', self.call('GET', '/devices/' + self.io)
+                         .json()['device']['group_id'])
+        self.assertTrue(thread.is_alive())
+        self.assertEqual(1, self.ctl.release())
+        thread.join(10)
+        self.assertEqual(200, result['answer'].status_code)
+        self.assertEqual('16', self.call('GET', '/devices/' + self.io)
+                         .json()['device']['group_id'])
+        self.assertEqual([], self.ctl.held())
+        # count defaults to 1: the rule is gone.
+        self.assertEqual([], self.ctl.faults())
+
+    def test_hold_then_drop(self):
+        path = '/devices/%s/group_id' % self.io
+        self.ctl.hold(path='/eem/devices/*/group_id')
+        thread, result = self._in_thread('PUT', path, json={'group_id': '16'})
+        self._wait_held()
+        self.assertEqual(1, self.ctl.release(drop=True))
+        thread.join(10)
+        self.assertIsInstance(result.get('error'), requests.ConnectionError)
+        self.assertEqual('4093', self.call('GET', '/devices/' + self.io)
+                         .json()['device']['group_id'])
+
+    def test_hold_gives_up_after_seconds(self):
+        self.ctl.hold(path='/eem/groups', seconds=0.2)
+        started = time.monotonic()
+        self.assertEqual(200, self.call('GET', '/groups').status_code)
+        self.assertGreaterEqual(time.monotonic() - started, 0.2)
+        self.assertEqual(0, self.ctl.release())
+
+    def test_bad_hold_requests(self):
+        for rule in ({'kind': 'hold', 'skip': -1},
+                     {'kind': 'hold', 'seconds': 0},
+                     {'kind': 'hold', 'skip': 'x'},
+                     {'kind': 'hold', 'status': 500}):
+            error = self.assertRaises(control.EmulatorControlError,
+                                      self.ctl.set_faults, [rule])
+            self.assertEqual(400, error.status)
+        answer = self.session.post(self.root + '/_emulator/holds/release',
+                                   json={'drop': 'yes'}, timeout=10)
+        self.assertEqual(400, answer.status_code)
+        answer = self.session.post(self.root + '/_emulator/holds/release',
+                                   json={'colour': 1}, timeout=10)
+        self.assertEqual(400, answer.status_code)
         self.assertEqual([], self.ctl.faults())
 
     def test_bad_fault_requests_change_nothing(self):
