@@ -218,7 +218,9 @@ class ConductorCrashTestCase(base.StackTestCase):
         """Killed after the first device's move, the second one held."""
         name = 'crash-%s' % uuid.uuid4().hex[:6]
         dtype, _eeids = self.free_of(2)
-        self.control.hold(path=MOVE, method='PUT', skip=1)
+        # The server engine's move into a group of its own, the first
+        # device's move, then the second device's move is held.
+        self.control.hold(path=MOVE, method='PUT', skip=2)
         self.addCleanup(self.control.clear_faults)
         thread, outcome = self.in_background(
             lambda: self.compose(name, dtype, 2))
