@@ -346,6 +346,24 @@ def _is_stale(mark, timeout, now):
     return timeutils.normalize_time(started) + timeout <= now
 
 
+def _same_conductor(reservation, hostname):
+    """Whether a reservation was made by the conductor ``hostname``.
+
+    NOTE(expether): over json-rpc on a port other than 8089 Ironic
+    registers its conductor as ``<host>:<port>`` but reserves nodes with
+    the bare ``[DEFAULT] host``.
+    """
+    if hostname == reservation:
+        return True
+    host, _sep, port = hostname.rpartition(':')
+    return host == reservation and port.isdigit()
+
+
+def _reserved_by_dead_conductor(reservation, offline, online):
+    return (any(_same_conductor(reservation, h) for h in offline)
+            and not any(_same_conductor(reservation, h) for h in online))
+
+
 def undo_stale_compositions(context, podm, client, candidates):
     """Undo the compositions whose conductor died before they completed.
 
@@ -367,7 +385,7 @@ def undo_stale_compositions(context, podm, client, candidates):
     """
     timeout = datetime.timedelta(seconds=CONF.expether.claim_timeout)
     now = timeutils.utcnow()
-    offline = None
+    offline = online = None
     undone = 0
     for node_uuid in candidates:
         try:
@@ -379,9 +397,11 @@ def undo_stale_compositions(context, podm, client, candidates):
             continue
         if node.reservation:
             if offline is None:
-                offline = set(ironic_dbapi.get_instance()
-                              .get_offline_conductors())
-            if node.reservation not in offline:
+                dbapi = ironic_dbapi.get_instance()
+                offline = set(dbapi.get_offline_conductors())
+                online = set(dbapi.get_online_conductors())
+            if not _reserved_by_dead_conductor(node.reservation, offline,
+                                               online):
                 continue
             try:
                 objects.Node.release(context, node.reservation, node.id)

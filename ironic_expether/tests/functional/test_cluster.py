@@ -49,6 +49,9 @@ from ironic_expether.tests.functional import test_pool_database
 
 INTERVAL = 2
 LEASE_TIMEOUT = 6
+#: [conductor] heartbeat_timeout and [expether] claim_timeout.
+HEARTBEAT_TIMEOUT = 12
+CLAIM_TIMEOUT = 15
 DETAIL = 'GET /eem/devices/detail'
 CONDUCTORS = {'conductor-a': 'localhost', 'conductor-b': '127.0.0.1'}
 EEM_USER = 'admin'
@@ -114,13 +117,14 @@ class ClusterTestCase(base.BaseTestCase):
                          'host_ip': '127.0.0.1',
                          'port': json_port or stack_mod.free_port()},
             'conductor': {'heartbeat_interval': 2,
-                          'heartbeat_timeout': 12},
+                          'heartbeat_timeout': HEARTBEAT_TIMEOUT},
         }
         sections = config.ironic_conf(
             cls.workdir, cls.api_port, sync_power_state_interval=0,
             automated_clean=False,
             expether={'discovery_interval': INTERVAL,
                       'sync_lease_timeout': LEASE_TIMEOUT,
+                      'claim_timeout': CLAIM_TIMEOUT,
                       'power_state_cache_ttl': INTERVAL},
             overrides=overrides)
         path = os.path.join(cls.workdir, '%s.conf' % name)
@@ -302,6 +306,68 @@ class ClusterTestCase(base.BaseTestCase):
         count = self.detail_requests_over(5 * INTERVAL)
         self.assertGreaterEqual(count, 3)
         self.assertLessEqual(count, 6)
+
+    def test_kill_conductor_mid_compose(self):
+        self.wait(lambda: self.lease() is not None, 30, 'a lease')
+        self.call_driver('sync', 'POST', {'podm_id': self.podm_uuid})
+        by_type = collections.Counter(d['type'] for d in self.pool()
+                                      if d['state'] == 'free')
+        pci_type, count = by_type.most_common()[0]
+        self.assertGreaterEqual(count, 2)
+        name = 'cluster-crash'
+        body = {'name': name, 'podm_id': self.podm_uuid,
+                'properties': {'pci_device': {'type': [pci_type] * 2}}}
+        # The server engine's move, the first device's, then the second
+        # device's move is held: kill the conductor composing.
+        self.control.hold(path='/eem/devices/*/group_id', method='PUT',
+                          skip=2)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            future = pool.submit(self.call_driver, 'compose', 'POST', body,
+                                 ok=False)
+            self.wait(self.control.held, 60, 'the second move to be held')
+            node = self.wait(lambda: self._node_named(name), 10,
+                             'the node being composed')
+            self.assertIn('expether_composing', node['properties'])
+            host = node['reservation']
+            dead = next(n for n, h in CONDUCTORS.items() if h == host)
+            os.killpg(self.conductors[dead].pid, signal.SIGKILL)
+            self.addCleanup(self._start_conductor, dead,
+                            attempt=int(time.time()))
+            self.addDetail('killed', content.text_content(
+                '%s (%s); lease holder: %s' % (dead, host,
+                                               self.lease().holder)))
+            self.control.release(drop=True)
+            try:
+                future.result(60)
+            except requests.RequestException:
+                pass
+        # The survivor sees the dead conductor offline, takes the lease
+        # and undoes the composition.
+        self.wait(lambda: self._node_named(name) is None,
+                  max(HEARTBEAT_TIMEOUT, CLAIM_TIMEOUT) + LEASE_TIMEOUT
+                  + 6 * INTERVAL, 'the half-composed node to be undone')
+        self.assertNotEqual(host, self.lease().holder)
+        groups = {d['id']: str(d['group_id']) for d in self.eem_devices()}
+        self.wait(lambda: not [d for d in self.pool()
+                               if d['state'] == 'claimed'],
+                  4 * INTERVAL, 'the claims to be repaired')
+        for device in self.pool():
+            self.assertEqual(device['state'] == 'free',
+                             groups[device['eeid']] == '4093', device)
+            self.assertIsNone(device['node_uuid'], device)
+        # The compose repeated through the survivor succeeds.
+        response = self.call_driver('compose', 'POST', body)
+        self.assertEqual(2, len(response['properties']['expether_devices']))
+        requests.delete(self.endpoint + '/v1/nodes/%s' % response['uuid'],
+                        headers={'X-OpenStack-Ironic-API-Version': 'latest'},
+                        timeout=30)
+
+    def _node_named(self, name):
+        response = requests.get(
+            self.endpoint + '/v1/nodes/%s' % name,
+            headers={'X-OpenStack-Ironic-API-Version': 'latest'},
+            timeout=30)
+        return response.json() if response.status_code == 200 else None
 
     def test_racing_composes_through_both_conductors(self):
         self.call_driver('sync', 'POST', {'podm_id': self.podm_uuid})

@@ -323,6 +323,23 @@ class ConductorCrashTestCase(EmulatedPoolTestCase):
         node.refresh()
         self.assertEqual('dead-conductor', node.reservation)
 
+    def test_conductor_registered_with_its_json_rpc_port_undone(self):
+        # Ironic reserves with [DEFAULT]host but registers host:port.
+        node = self.crash_compose(nth=3)
+        result, = self.sync_later(offline=('dead-conductor:48057',))
+        self.assertEqual(1, result['changes']['compositions_undone'])
+        self.assertRaises(exception.NodeNotFound, objects.Node.get_by_uuid,
+                          self.context, node.uuid)
+        self.assertEEMAgrees()
+
+    def test_other_port_of_a_name_is_another_conductor(self):
+        node = self.crash_compose(nth=2)
+        result, = self.sync_later(offline=('dead-conductor-2:48057',
+                                           'dead-conductor:x'))
+        self.assertNotIn('compositions_undone', result['changes'])
+        node.refresh()
+        self.assertEqual('dead-conductor', node.reservation)
+
     def test_restarted_conductor_undone(self):
         # Ironic clears a restarted conductor's reservations itself.
         node = self.crash_compose(nth=3)
