@@ -357,7 +357,10 @@ class ClusterTestCase(base.BaseTestCase):
             self.assertIsNone(device['node_uuid'], device)
         # The compose repeated through the survivor succeeds.
         response = self.call_driver('compose', 'POST', body)
-        self.assertEqual(2, len(response['properties']['expether_devices']))
+        node = self._node_named(name)
+        self.assertEqual(response['uuid'], node['uuid'])
+        self.assertNotIn('expether_composing', node['properties'])
+        self.assertEqual(2, len(node['properties']['expether_devices']))
         requests.delete(self.endpoint + '/v1/nodes/%s' % response['uuid'],
                         headers={'X-OpenStack-Ironic-API-Version': 'latest'},
                         timeout=30)
