@@ -72,7 +72,8 @@ of which at most ``k + 1`` are listings, and at most
 ``COMPOSE_WRITES * k + COMPOSE_NODE_WRITES`` database writes (claim and
 confirm per device; for the node: create it or reserve it and save its
 name, properties, traits deleted and inserted, the reservation released);
-a release at most ``RELEASE_REQUESTS_PER_DEVICE * k`` requests and
+a release at most ``RELEASE_REQUESTS_PER_DEVICE * k +
+RELEASE_REQUESTS_FIXED`` requests and
 ``RELEASE_WRITES * k + RELEASE_NODE_WRITES`` writes; an attach at most
 ``ATTACH_REQUESTS`` requests, a detach ``DETACH_REQUESTS``. The benchmark
 also checks that every composed node holds its devices in EEM's view and
@@ -169,16 +170,19 @@ CYCLES = 5
 #: Tries of a request that Ironic answers 409 (NodeLocked), as clients do.
 LOCKED_TRIES = 20
 LOCKED_WAIT = 0.25
-#: EEM requests of a compose of k devices: one listing, four per device
-#: (fabric.connect), one group for a server engine in its default group.
-COMPOSE_REQUESTS_PER_DEVICE = 4
+#: EEM requests of a compose of k devices: one listing, one move per device
+#: (fabric.plug), one group for a server engine in its default group.
+COMPOSE_REQUESTS_PER_DEVICE = 1
 COMPOSE_REQUESTS_FIXED = 2
-#: EEM requests of a release, per device (fabric.disconnect).
-RELEASE_REQUESTS_PER_DEVICE = 3
+#: EEM requests of a release: one listing of the server's group, one move
+#: per device (fabric.read_group, fabric.unplug).
+RELEASE_REQUESTS_PER_DEVICE = 1
+RELEASE_REQUESTS_FIXED = 1
 #: EEM requests of an attach of one device to a node whose server engine
-#: has its own group (fabric.connect), and of a detach.
-ATTACH_REQUESTS = 4
-DETACH_REQUESTS = 3
+#: has its own group (read the server and the device, move it), and of a
+#: detach (list the server's group, move it).
+ATTACH_REQUESTS = 3
+DETACH_REQUESTS = 2
 #: Database writes of a compose per device: claim, confirm.
 COMPOSE_WRITES = 2
 #: ... and for its node: create it (or reserve it and save its name),
@@ -907,12 +911,48 @@ class Bench(object):
         writes = COMPOSE_NODE_WRITES + COMPOSE_WRITES * k
         self.check(one, 'at most %d database writes' % writes,
                    one['plugin']['writes'] <= writes)
-        requests = RELEASE_REQUESTS_PER_DEVICE * k
+        requests = RELEASE_REQUESTS_PER_DEVICE * k + RELEASE_REQUESTS_FIXED
         self.check(release, 'at most %d EEM requests' % requests,
                    release['plugin']['requests'] <= requests)
         writes = RELEASE_WRITES * k + RELEASE_NODE_WRITES
         self.check(release, 'at most %d database writes' % writes,
                    release['plugin']['writes'] <= writes)
+
+    def rollback_row(self, k=2):
+        """A compose whose k-th device move fails, and its rollback."""
+        real = self.state.set_group
+        moves = []
+
+        def failing(eeid, group_id=None, update_time=None):
+            if self.state.get_device(eeid)['status'] == 'eeio':
+                moves.append(eeid)
+                if len(moves) == k:
+                    raise emulator_state.EEMStateError('injected by bench')
+            return real(eeid, group_id, update_time=update_time)
+
+        def run():
+            try:
+                compose.compose(self.context, 'bench-rollback',
+                                podm_uuid=self.podm.uuid, types=types_for(k))
+            except Exception:
+                return {}
+            self.failures.append('%d servers, rollback: the compose did not '
+                                 'fail' % self.servers)
+            return {}
+        self.state.set_group = failing
+        try:
+            measurement = self.measure(run)
+        finally:
+            self.state.set_group = real
+        counters = self.control.counters()
+        undone = counters.get('DELETE /eem/devices/<id>/group_id', 0)
+        puts = counters.get('PUT /eem/devices/<id>/group_id', 0)
+        row = self.row('compose failing at device %d, rolled back' % k,
+                       measurement, fewest=1 + puts + undone + 1, k=k)
+        self.check(row, 'undoes its %d move(s)' % (k - 1),
+                   undone == k - 1 and self.free_in_eem(moves))
+        self.check(row, 'rollback in at most %d EEM requests' % (undone + 1),
+                   measurement['requests'] <= 1 + puts + undone + 1)
 
     def run(self):
         self.setup()
@@ -921,6 +961,7 @@ class Bench(object):
             self.power_row()
             self.compose_rows()
             self.attach_rows()
+            self.rollback_row()
             if not self.args.no_api:
                 self.api_rows()
             self.row('cluster safety',
@@ -1129,7 +1170,8 @@ def write_results(directory, rows, failures, args, peer_status, wall):
         'targets': {
             'compose_requests': '%d * k + %d' % (
                 COMPOSE_REQUESTS_PER_DEVICE, COMPOSE_REQUESTS_FIXED),
-            'release_requests': '%d * k' % RELEASE_REQUESTS_PER_DEVICE,
+            'release_requests': '%d * k + %d' % (
+                RELEASE_REQUESTS_PER_DEVICE, RELEASE_REQUESTS_FIXED),
             'attach_requests': ATTACH_REQUESTS,
             'detach_requests': DETACH_REQUESTS},
         'rows': rows, 'failures': failures}
@@ -1276,11 +1318,12 @@ def main(argv=None):
     print('All targets met: one devices/detail per discovery cycle; steady '
           'cycles make 0 database writes and use < %.1f s CPU; one EEM '
           'request for all power reads; a compose of k devices makes at '
-          'most %d * k + %d EEM requests, a release %d * k, an attach %d, '
-          'a detach %d.' % (CPU_TARGET, COMPOSE_REQUESTS_PER_DEVICE,
-                            COMPOSE_REQUESTS_FIXED,
-                            RELEASE_REQUESTS_PER_DEVICE, ATTACH_REQUESTS,
-                            DETACH_REQUESTS))
+          'most %d * k + %d EEM requests, a release %d * k + %d, an attach '
+          '%d, a detach %d.' % (CPU_TARGET, COMPOSE_REQUESTS_PER_DEVICE,
+                                COMPOSE_REQUESTS_FIXED,
+                                RELEASE_REQUESTS_PER_DEVICE,
+                                RELEASE_REQUESTS_FIXED, ATTACH_REQUESTS,
+                                DETACH_REQUESTS))
     return 0
 
 

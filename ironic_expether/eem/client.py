@@ -46,6 +46,22 @@ def _group(group_id, minimum, maximum, field='group_id'):
     return str(value)
 
 
+def _update_time(value):
+    """Check an update_time (ms since the epoch) and return it as a str."""
+    if isinstance(value, bool):
+        text = None
+    elif isinstance(value, int):
+        text = str(value) if value >= 0 else None
+    elif isinstance(value, str) and value.strip().isdigit():
+        text = value.strip()
+    else:
+        text = None
+    if text is None:
+        raise ValueError('Invalid update_time %r: expected a non-negative '
+                         'integer' % (value,))
+    return text
+
+
 def _status(status):
     if status is None:
         return None
@@ -178,36 +194,50 @@ class EEMClient(object):
         return eem_device.Device.from_json(
             self._field(doc, 'device', 'GET', path, types=(dict,)))
 
-    def set_group(self, eeid, group_id=None):
+    def set_group(self, eeid, group_id=None, update_time=None):
         """Put a device into a group (``PUT devices/<eeid>/group_id``).
 
         :param eeid: EE id.
         :param group_id: the group (16 to 4092, int or str); None asks EEM
             to choose a free group (the body then has no ``group_id``).
+        :param update_time: the device's ``update_time`` as last read
+            (int or decimal str), or None. When given, EEM refuses the
+            change (EEMConflict) if the device changed since then.
         :returns: the group id EEM answered, as a string.
-        :raises: ValueError for a malformed id or group; EEMError. This PUT
-            is never retried: after EEMConnectionError the change may or
-            may not have been applied; read the device to find out.
+        :raises: ValueError for a malformed id, group or update_time;
+            EEMError. This PUT is never retried: after EEMConnectionError
+            or EEMMalformedResponse the change may or may not have been
+            applied; read the device to find out.
         """
         path = 'devices/%s/group_id' % _eeid(eeid)
         body = {}
         if group_id is not None:
             body['group_id'] = _group(group_id, constants.MIN_GROUP_ID,
                                       constants.MAX_GROUP_ID)
+        if update_time is not None:
+            body['update_time'] = _update_time(update_time)
         doc = self._conn.put(path, body=body)
         return str(self._field(doc, 'group_id', 'PUT', path,
                                types=(str, int))).strip()
 
-    def delete_group(self, eeid):
+    def delete_group(self, eeid, update_time=None):
         """Send a device back to its default group.
 
         ``DELETE devices/<eeid>/group_id``: 4093 for an EEIO, 4094 for an
         EESV.
 
         :param eeid: EE id.
-        :raises: ValueError for a malformed id; EEMError. Never retried.
+        :param update_time: the device's ``update_time`` as last read, or
+            None; when given, EEM refuses (EEMConflict) a device that
+            changed since then.
+        :raises: ValueError for a malformed id or update_time; EEMError.
+            Never retried.
         """
-        self._conn.delete('devices/%s/group_id' % _eeid(eeid))
+        params = None
+        if update_time is not None:
+            params = {'update_time': _update_time(update_time)}
+        self._conn.delete('devices/%s/group_id' % _eeid(eeid),
+                          params=params)
 
     def get_uid_led(self, eeid):
         """State of the engine's UID LED.

@@ -196,6 +196,19 @@ class Device(object):
         return self.is_eeio and self.group_id == constants.EEIO_FREE_GROUP
 
     @property
+    def has_own_group(self):
+        """True when the engine is in a user group (16..4092).
+
+        A server engine has one once a device was attached to it; the
+        default groups (4093 free devices, 4094 servers) are nobody's.
+        """
+        try:
+            gid = int(self.group_id)
+        except (TypeError, ValueError):
+            return False
+        return constants.MIN_GROUP_ID <= gid <= constants.MAX_GROUP_ID
+
+    @property
     def is_up(self):
         """Whether the engine is alive, from its notification statuses.
 

@@ -42,6 +42,10 @@ from ironic_expether.eem_access import snapshot
 
 LOG = log.getLogger(__name__)
 
+#: The name of the hardware type (and of its interfaces), as Ironic's nodes
+#: spell it; the one place the plugin writes it down.
+DRIVER = 'expether'
+
 REQUIRED_PROPERTIES = {
     'eem_address': _('URL of the ExpEther Manager (EEM) REST API, ending in '
                      '"/eem", for example "https://eem.example.com:30500/'
@@ -393,14 +397,21 @@ def eem_errors(node, step, address=None, client=None, not_found=None):
                                   'CA bundle that signed the certificate '
                                   'of EEM.'))) from e
         if isinstance(e, eem.EEMAuthError):
+            if node is not None:
+                hint = _('Check eem_username and eem_password in '
+                         'driver_info.')
+            else:
+                # NOTE(expether): without a node the credentials are the
+                # pod manager's (compose, discovery).
+                hint = _('Check the credentials (authentication) of the pod '
+                         'manager of this EEM.')
             raise exception.InvalidParameterValue(
-                '%s %s' % (msg, _('Check eem_username and eem_password in '
-                                  'driver_info.'))) from e
+                '%s %s' % (msg, hint)) from e
         if isinstance(e, TEMPORARY_ERRORS) or (
                 isinstance(e, eem.EEMHTTPError) and e.status_code == 429):
             raise exception.TemporaryFailure(
                 '%s %s' % (msg, _('Retry when EEM answers again.'))) from e
-        raise exception.DriverOperationError(driver='expether',
+        raise exception.DriverOperationError(driver=DRIVER,
                                              reason=msg) from e
 
 

@@ -22,6 +22,11 @@ threads, API workers or conductors never get the same device. The EEM
 move happens between the claim and its confirmation:
 
 * a failed EEM move undoes the claim;
+* a move whose answer was lost (a timeout, a body cut short) may have
+  happened: the device is read again to settle it, and when that fails
+  too the claim is kept, recording that this plugin may have moved the
+  device, for discovery to settle from EEM's view after ``[expether]
+  claim_timeout``;
 * a failed confirmation after a successful move (database gone, or the
   claim repaired meanwhile) is logged and left to discovery, which
   repairs claims older than ``[expether] claim_timeout`` from EEM's view.
@@ -36,6 +41,7 @@ blocks :func:`claim_device`,
 import random
 
 from ironic.common import exception
+from ironic.common.i18n import _
 from oslo_log import log
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
@@ -61,13 +67,13 @@ MAX_ATTACH_TRIES = 3
 def _check_purpose(purpose):
     if purpose not in models.PURPOSES:
         raise exception.InvalidParameterValue(
-            'purpose must be one of %(choices)s, not %(value)r' %
+            _('purpose must be one of %(choices)s, not %(value)r') %
             {'choices': ', '.join(models.PURPOSES), 'value': purpose})
 
 
 def _describe(device):
-    holder = (' by node %s' % device.node_uuid) if device.node_uuid else ''
-    return ('Device %(uuid)s (%(eeid)s) is %(state)s%(holder)s' %
+    holder = (_(' by node %s') % device.node_uuid) if device.node_uuid else ''
+    return (_('Device %(uuid)s (%(eeid)s) is %(state)s%(holder)s') %
             {'uuid': device.uuid, 'eeid': device.eeid,
              'state': device.state, 'holder': holder})
 
@@ -96,7 +102,7 @@ def claim_device(context, device_uuid, node_uuid,
              'purpose': purpose, 'claimed_at': timeutils.utcnow()}):
         return db_api.get_device(device_uuid)
     device = db_api.get_device(device_uuid)
-    raise exception.Conflict('%s, not free' % _describe(device))
+    raise exception.Conflict(_('%s, not free') % _describe(device))
 
 
 def claim_free_device(podm_uuid, pci_type, node_uuid,
@@ -130,8 +136,8 @@ def claim_free_device(podm_uuid, pci_type, node_uuid,
             if d.uuid not in exclude][:CANDIDATES_PER_ROUND]
         if not candidates:
             raise exception.Conflict(
-                'No free device of type %(type)s is left in pod manager '
-                '%(podm)s' % {'type': pci_type, 'podm': podm_uuid})
+                _('No free device of type %(type)s is left in pod manager '
+                  '%(podm)s') % {'type': pci_type, 'podm': podm_uuid})
         random.shuffle(candidates)
         for device_uuid in candidates:
             if db_api.compare_and_set_device(
@@ -143,9 +149,9 @@ def claim_free_device(podm_uuid, pci_type, node_uuid,
                            'type': pci_type})
                 return db_api.get_device(device_uuid)
     raise exception.Conflict(
-        'Could not claim a free device of type %(type)s in pod manager '
-        '%(podm)s: every candidate was taken by concurrent requests; try '
-        'again' % {'type': pci_type, 'podm': podm_uuid})
+        _('Could not claim a free device of type %(type)s in pod manager '
+          '%(podm)s: every candidate was taken by concurrent requests; try '
+          'again') % {'type': pci_type, 'podm': podm_uuid})
 
 
 def confirm_claim(device_uuid, node_uuid, group_id):
@@ -168,9 +174,9 @@ def confirm_claim(device_uuid, node_uuid, group_id):
             values):
         return db_api.get_device(device_uuid)
     device = db_api.get_device(device_uuid)
-    raise exception.Conflict('%(desc)s; node %(node)s no longer holds its '
-                             'claim' % {'desc': _describe(device),
-                                        'node': node_uuid})
+    raise exception.Conflict(_('%(desc)s; node %(node)s no longer holds '
+                               'its claim') % {'desc': _describe(device),
+                                               'node': node_uuid})
 
 
 def release_claim(device_uuid, node_uuid):
@@ -206,12 +212,12 @@ def devices_of_node(node_uuid, purpose=None):
 
 def _import_device(podm, client, eeid, node):
     """Add a device EEM knows but the pool does not have yet."""
-    with driver_utils.eem_errors(node, 'reading device %s' % eeid,
+    with driver_utils.eem_errors(node, _('reading device %s') % eeid,
                                  client=client):
         eem_device = client.get_device(eeid)
     if not eem_device.is_eeio:
         raise exception.InvalidParameterValue(
-            'resource_id: %s is a server engine (EESV), not a device' %
+            _('resource_id: %s is a server engine (EESV), not a device') %
             eeid)
     values = db_api.device_values_from_eem(eem_device)
     if not eem_device.is_up:
@@ -244,10 +250,24 @@ def _resolve(node, podm, device_ref, client=None):
     return db_api.find_device(device_ref, podm_uuid=podm.uuid)
 
 
-def _connect(node, device, client, eesv_id):
-    """EEM move of a claimed device, undoing the claim if it fails."""
+def _connect(node, device, client, eesv_id, server=None, eeio=None):
+    """EEM move of a claimed device, undoing the claim if it fails.
+
+    A move whose answer was lost and could not be settled keeps the
+    claim: it records that this plugin may have moved the device, so that
+    the claim repair of discovery settles it from EEM's view once EEM
+    answers (after ``[expether] claim_timeout``).
+    """
     try:
-        group_id = fabric.connect(client, eesv_id, device.eeid, node=node)
+        group_id = fabric.connect(client, eesv_id, device.eeid, node=node,
+                                  server=server, eeio=eeio)
+    except fabric.OutcomeUnknown as e:
+        LOG.error('EEM may or may not have attached device %(dev)s '
+                  '(%(eeid)s) to node %(node)s: %(err)s. The device stays '
+                  'claimed; discovery settles it from EEM\'s view.',
+                  {'dev': device.uuid, 'eeid': device.eeid,
+                   'node': node.uuid, 'err': e.error})
+        raise e.error
     except Exception:
         release_claim(device.uuid, node.uuid)
         raise
@@ -295,13 +315,14 @@ def attach(node, device_ref, purpose=models.PURPOSE_COMPOSITION):
 
 
 def attach_free(node, pci_type, purpose=models.PURPOSE_COMPOSITION,
-                exclude=(), server=None):
+                exclude=(), server=None, engine=None, listing=None):
     """Attach any free device of a type to a node.
 
     When EEM refuses the claimed device with a 404/409 (not really free,
-    down, unknown: the pool is behind EEM; or the server's group is full),
-    the claim is undone and another device is tried, up to
-    :data:`MAX_ATTACH_TRIES` devices; then the last refusal is raised.
+    down, unknown, changed since the listing: the pool is behind EEM; or
+    the server's group is full), the claim is undone and another device is
+    tried, up to :data:`MAX_ATTACH_TRIES` devices; then the last refusal
+    is raised.
 
     :param node: the Ironic node (``task.node``).
     :param pci_type: the device type (``GPU``, ``SSD``, ``NIC``, ...).
@@ -309,10 +330,17 @@ def attach_free(node, pci_type, purpose=models.PURPOSE_COMPOSITION,
     :param exclude: uuids of devices not to take.
     :param server: the node's :class:`ironic_expether.pool.podm.Server`
         when the caller has it (compose); None to derive it from the node.
+    :param engine: the node's server engine as the caller read it, a
+        :class:`ironic_expether.eem_access.fabric.Server` (updated by the
+        move), or None to read it.
+    :param listing: dict of lower-case EE id -> EEM Device the caller read
+        (compose's listing); the device moved is not read again, its move
+        carries the ``update_time`` of the listing.
     :returns: the attached device.
     :raises: Conflict when no free device of the type is left, or the
         server's group is full.
-    :raises: DriverOperationError if EEM fails; the claim is undone.
+    :raises: DriverOperationError if EEM fails; the claim is undone, or
+        kept when the move may have happened.
     """
     podm, client, eesv_id = server or podm_api.server_of(node)
     exclude = set(exclude)
@@ -320,8 +348,10 @@ def attach_free(node, pci_type, purpose=models.PURPOSE_COMPOSITION,
     for _try in range(MAX_ATTACH_TRIES):
         device = claim_free_device(podm.uuid, pci_type, node.uuid, purpose,
                                    exclude=exclude)
+        eeio = (listing or {}).get(device.eeid.lower())
         try:
-            return _connect(node, device, client, eesv_id)
+            return _connect(node, device, client, eesv_id,
+                            server=engine, eeio=eeio)
         except (exception.NotFound, exception.Conflict) as e:
             LOG.warning('EEM refused device %(dev)s (%(eeid)s) for node '
                         '%(node)s: %(err)s; trying another one',
@@ -354,11 +384,12 @@ def detach(node, device_ref):
     return _detach(node, device, info['eesv_id'])
 
 
-def _detach(node, device, eesv_id):
+def _detach(node, device, eesv_id, client=None, group=None):
+    """Claim, EEM move, free; ``group`` is fabric.read_group's answer."""
     if device.node_uuid != node.uuid:
-        raise exception.Conflict('%(desc)s, not attached to node %(node)s' %
-                                 {'desc': _describe(device),
-                                  'node': node.uuid})
+        raise exception.Conflict(
+            _('%(desc)s, not attached to node %(node)s') %
+            {'desc': _describe(device), 'node': node.uuid})
     if device.state == models.DEVICE_MISSING:
         db_api.update_device(
             device.uuid, {'node_uuid': None, 'purpose': None,
@@ -376,11 +407,25 @@ def _detach(node, device, eesv_id):
             {'state': models.DEVICE_CLAIMED,
              'claimed_at': timeutils.utcnow()}):
         device = db_api.get_device(device.uuid)
-        raise exception.Conflict('%s; it cannot be detached now' %
+        raise exception.Conflict(_('%s; it cannot be detached now') %
                                  _describe(device))
-    client = driver_utils.get_client(node)
+    if client is None:
+        client = driver_utils.get_client(node)
     try:
-        fabric.disconnect(client, eesv_id, device.eeid, node=node)
+        if group is None:
+            fabric.disconnect(client, eesv_id, device.eeid, node=node,
+                              group_id=device.group_id)
+        else:
+            eesv, members = group
+            fabric.unplug(client, eesv, members.get(device.eeid.lower()),
+                          node=node, field=device.eeid)
+    except fabric.OutcomeUnknown as e:
+        LOG.error('EEM may or may not have detached device %(dev)s '
+                  '(%(eeid)s) from node %(node)s: %(err)s. The device stays '
+                  'claimed; discovery settles it from EEM\'s view.',
+                  {'dev': device.uuid, 'eeid': device.eeid,
+                   'node': node.uuid, 'err': e.error})
+        raise e.error
     except Exception:
         db_api.compare_and_set_device(
             device.uuid,
@@ -401,17 +446,61 @@ def _detach(node, device, eesv_id):
     return db_api.get_device(device.uuid)
 
 
-def release(node, device_refs=None, purpose=None):
+def _settle(node, device, client, group):
+    """Undo a claimed move that may have happened: EEM's view decides.
+
+    :param group: fabric.read_group's answer for the node's server.
+    :returns: the device, ``free``.
+    :raises: as :func:`fabric.unplug`; the claim is kept when the undo's
+        answer is lost too.
+    """
+    eesv, members = group
+    eeio = members.get(device.eeid.lower())
+    if eeio is not None:
+        try:
+            fabric.unplug(client, eesv, eeio, node=node, field=device.eeid)
+        except fabric.OutcomeUnknown as e:
+            raise e.error
+        LOG.info('Device %(dev)s (%(eeid)s) had reached the group of node '
+                 '%(node)s although its move\'s answer was lost; it is back '
+                 'in the pool', {'dev': device.uuid, 'eeid': device.eeid,
+                                 'node': node.uuid})
+    db_api.compare_and_set_device(
+        device.uuid,
+        {'node_uuid': node.uuid, 'state': models.DEVICE_CLAIMED},
+        {'state': models.DEVICE_FREE, 'node_uuid': None, 'purpose': None,
+         'claimed_at': None, 'group_id': eem.EEIO_FREE_GROUP})
+    return db_api.get_device(device.uuid)
+
+
+def _recorded_group(devices):
+    """The server group the pool recorded for some of the devices."""
+    for device in devices:
+        try:
+            if eem.MIN_GROUP_ID <= int(device.group_id) <= eem.MAX_GROUP_ID:
+                return device.group_id
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def release(node, device_refs=None, purpose=None, client=None, settle=False):
     """Return some or all of a node's devices to the pool.
 
-    Every device is tried even when one fails; the first error is raised
-    at the end.
+    One read of the server's group (see
+    :func:`ironic_expether.drivers.fabric.read_group`), then one move per
+    device. Every device is tried even when one fails; the first error is
+    raised at the end.
 
     :param node: the Ironic node (``task.node``).
     :param device_refs: pool uuids or EE ids; None means every device the
         node holds (of ``purpose``, if given).
     :param purpose: with ``device_refs`` None, only ``composition`` or only
         ``deployment`` devices.
+    :param client: the node's EEM client, if the caller has it.
+    :param settle: also undo the node's ``claimed`` devices (moves whose
+        answer was lost) from EEM's view: moved back when the group holds
+        them, the claim dropped when it does not.
     :returns: the list of released devices.
     :raises: NotFound, Conflict as :func:`detach`, for the first device
         that could not be released.
@@ -422,11 +511,29 @@ def release(node, device_refs=None, purpose=None):
     else:
         podm = podm_api.pod_manager_of_node(node, info=info)
         devices = [_resolve(node, podm, ref) for ref in device_refs]
+    if client is None:
+        client = driver_utils.get_client(node)
     released = []
     first_error = None
+    group = None
+    moving = [d for d in devices if d.node_uuid == node.uuid and d.state in (
+        (models.DEVICE_ALLOCATED, models.DEVICE_CLAIMED) if settle
+        else (models.DEVICE_ALLOCATED,))]
+    if moving:
+        try:
+            group = fabric.read_group(client, info['eesv_id'],
+                                      _recorded_group(moving), node=node)
+        except exception.IronicException as e:
+            first_error = e
     for device in devices:
         try:
-            released.append(_detach(node, device, info['eesv_id']))
+            if device in moving and group is None:
+                raise first_error
+            if settle and device.state == models.DEVICE_CLAIMED:
+                released.append(_settle(node, device, client, group))
+            else:
+                released.append(_detach(node, device, info['eesv_id'],
+                                        client=client, group=group))
         except exception.IronicException as e:
             LOG.error('Could not release device %(dev)s (%(eeid)s) of node '
                       '%(node)s: %(err)s', {'dev': device.uuid,

@@ -41,11 +41,23 @@ an existing node is taken with its exclusive lock and checked again under
 it. A new node is created already reserved by this conductor, so no other
 request can take it before its devices are attached.
 
+A compose costs one ``devices/detail`` listing, then one group change per
+device (plus one for a server engine still in its default group 4094):
+the moves use the listing instead of reading the server and each device
+again, and each carries the device's ``update_time`` as listed, so that
+EEM refuses to move a device that changed outside Ironic meanwhile (see
+:mod:`ironic_expether.eem_access.fabric`).
+
 Any failure undoes what the request did: the devices it attached go back
-to the pool (their claims too) and a node it created is deleted.
+to the pool (their claims too; a move whose answer was lost is undone from
+EEM's view of the group, or its claim kept for discovery when EEM cannot
+be read) and a node it created is deleted. Until it completes, the node is
+marked :data:`COMPOSING_PROPERTY`, so that discovery undoes a composition
+whose conductor died (:func:`undo_stale_compositions`).
 """
 
 import collections
+import datetime
 import random
 
 from ironic.common import exception
@@ -54,6 +66,7 @@ from ironic.common import states
 from ironic.common import utils as ironic_utils
 from ironic.conductor import task_manager
 from ironic.conf import CONF
+from ironic.db import api as ironic_dbapi
 from ironic import objects
 from oslo_log import log
 from oslo_utils import excutils
@@ -74,13 +87,13 @@ LOG = log.getLogger(__name__)
 DEVICES_PROPERTY = describe.DEVICES_PROPERTY
 #: Provision states in which a node without devices may be composed.
 COMPOSABLE_STATES = (states.ENROLL, states.MANAGEABLE, states.AVAILABLE)
-
-
-def _own_group(eesv):
-    try:
-        return eem.MIN_GROUP_ID <= int(eesv.group_id) <= eem.MAX_GROUP_ID
-    except (TypeError, ValueError):
-        return False
+#: Key of node.properties marking a node as being composed, until its
+#: composition is complete: ``{"started_at": <ISO 8601>, "conductor":
+#: <host>, "created": <bool>}`` plus, for a node that existed before, its
+#: former ``name`` and ``description``. Discovery undoes the composition
+#: of a node marked for longer than ``[expether] claim_timeout`` whose
+#: conductor is gone (:func:`undo_stale_compositions`).
+COMPOSING_PROPERTY = 'expether_composing'
 
 
 def node_is_idle(node):
@@ -114,7 +127,7 @@ def select_candidates(eem_devices, nodes, count):
             continue
         if eesv.max_eeio_count is not None and eesv.max_eeio_count < count:
             continue
-        used = per_group[eesv.group_id] if _own_group(eesv) else 0
+        used = per_group[eesv.group_id] if eesv.has_own_group else 0
         if used:
             # Devices of others (or leaked ones) are in its group.
             continue
@@ -184,14 +197,24 @@ def _check_free_counts(podm, types):
                  'podm': podm.uuid})
 
 
+def _composing(created, **former):
+    return dict(former, started_at=timeutils.utcnow().isoformat(),
+                conductor=CONF.host, created=created)
+
+
 def _new_node(context, podm, eesv_id, name, description):
     """Create the node of a server engine, reserved by this conductor.
+
+    It is marked :data:`COMPOSING_PROPERTY` until its composition is
+    complete.
 
     :returns: the node, or None if another request created it first.
     """
     try:
-        return podm_api.new_node(context, podm, eesv_id, name=name,
-                                 description=description, reserved=True)
+        return podm_api.new_node(
+            context, podm, eesv_id, name=name, description=description,
+            reserved=True,
+            properties={COMPOSING_PROPERTY: _composing(True)})
     except exception.NodeAlreadyExists:
         LOG.info('Server engine %(eesv)s of pod manager %(podm)s was taken '
                  'by a concurrent request', {'eesv': eesv_id,
@@ -209,51 +232,86 @@ def _release_reservation(context, node):
                     '%(err)s', {'node': node.uuid, 'err': e})
 
 
-def _rollback(node, attached, created):
-    """Undo a failed composition; returns nothing, never raises."""
-    leftover = False
-    if attached:
-        try:
-            claims.release(node, [d.uuid for d in attached])
-        except Exception as e:
-            leftover = True
-            LOG.error('Rollback of the composition of node %(node)s could '
-                      'not release every device: %(err)s; the node keeps '
-                      'them', {'node': node.uuid, 'err': e})
-    if created and not leftover:
-        try:
-            node.destroy()
-        except Exception as e:
-            LOG.error('Rollback could not delete node %(node)s: %(err)s',
-                      {'node': node.uuid, 'err': e})
-    elif created:
-        node.maintenance = True
-        node.maintenance_reason = _('Composition failed and some devices '
-                                    'could not be released; release them '
-                                    'with the release passthru.')
+def _finish(node):
+    """Describe a composed node's devices and drop its composing mark."""
+    properties = dict(node.properties or {})
+    properties.pop(COMPOSING_PROPERTY, None)
+    node.properties = properties
+    describe_node(node)
+    if node.obj_what_changed():
         node.save()
 
 
-def _compose_on_new(context, server, name, description, types):
-    node = _new_node(context, server.podm, server.eesv_id, name, description)
+def _rollback(node, client, created):
+    """Undo a composition; returns True when nothing is left.
+
+    The node's devices go back to the pool, moves whose answer was lost
+    included (EEM's view of the group decides: one listing, then one move
+    per device). A node the composition created is deleted even when some
+    device could not be returned: its claims record that this plugin moved
+    them, and discovery returns them once EEM answers. A node that existed
+    keeps what could not be returned, in maintenance.
+
+    Never raises.
+    """
+    leftover = False
+    try:
+        claims.release(node, client=client, settle=True)
+    except Exception as e:
+        leftover = True
+        LOG.error('Rollback of the composition of node %(node)s could not '
+                  'release every device: %(err)s; discovery returns them '
+                  'once EEM answers', {'node': node.uuid, 'err': e})
+    try:
+        if created:
+            node.destroy()
+            return not leftover
+        properties = dict(node.properties or {})
+        mark = properties.pop(COMPOSING_PROPERTY, None) or {}
+        node.properties = properties
+        if 'name' in mark:
+            node.name = mark['name']
+        if 'description' in mark:
+            node.description = mark['description']
+        if leftover:
+            node.maintenance = True
+            node.maintenance_reason = _(
+                'Composition failed and some devices could not be '
+                'released; release them with the release passthru.')
+        node.save()
+    except Exception as e:
+        LOG.error('Rollback could not delete or restore node %(node)s: '
+                  '%(err)s', {'node': node.uuid, 'err': e})
+        return False
+    return not leftover
+
+
+def _attach_all(node, types, server, engine, listing):
+    for pci_type in types:
+        claims.attach_free(node, pci_type,
+                           purpose=models.PURPOSE_COMPOSITION, server=server,
+                           engine=engine, listing=listing)
+
+
+def _compose_on_new(context, server, engine, listing, name, description,
+                    types):
+    node = _new_node(context, server.podm, server.eesv_id, name,
+                     description)
     if node is None:
         return None
-    attached = []
     try:
-        for pci_type in types:
-            attached.append(claims.attach_free(
-                node, pci_type, purpose=models.PURPOSE_COMPOSITION,
-                server=server))
-        describe_node(node)
+        _attach_all(node, types, server, engine, listing)
+        _finish(node)
     except Exception:
         with excutils.save_and_reraise_exception():
-            _rollback(node, attached, created=True)
+            _rollback(node, server.client, created=True)
     finally:
         _release_reservation(context, node)
     return objects.Node.get_by_uuid(context, node.uuid)
 
 
-def _compose_on_existing(context, server, node, name, description, types):
+def _compose_on_existing(context, server, engine, listing, node, name,
+                         description, types):
     try:
         task = task_manager.acquire(context, node.uuid, shared=False,
                                     purpose='compose', retry=False)
@@ -263,21 +321,98 @@ def _compose_on_existing(context, server, node, name, description, types):
         node = task.node
         if not node_is_idle(node):
             return None
-        attached = []
+        properties = dict(node.properties or {})
+        properties[COMPOSING_PROPERTY] = _composing(
+            False, name=node.name, description=node.description)
+        node.properties = properties
+        node.name = name
+        if description is not None:
+            node.description = description
+        node.save()
         try:
-            for pci_type in types:
-                attached.append(claims.attach_free(
-                    node, pci_type, purpose=models.PURPOSE_COMPOSITION,
-                    server=server))
-            node.name = name
-            if description is not None:
-                node.description = description
-            node.save()
-            describe_node(node)
+            _attach_all(node, types, server, engine, listing)
+            _finish(node)
         except Exception:
             with excutils.save_and_reraise_exception():
-                _rollback(node, attached, created=False)
+                _rollback(node, server.client, created=False)
     return objects.Node.get_by_uuid(context, node.uuid)
+
+
+def _is_stale(mark, timeout, now):
+    try:
+        started = timeutils.parse_isotime(mark['started_at'])
+    except (KeyError, TypeError, ValueError):
+        return True
+    return timeutils.normalize_time(started) + timeout <= now
+
+
+def undo_stale_compositions(context, podm, client, candidates):
+    """Undo the compositions whose conductor died before they completed.
+
+    A node marked :data:`COMPOSING_PROPERTY` for longer than
+    ``[expether] claim_timeout`` is one whose compose never finished:
+    either it is reserved by a conductor Ironic counts as offline (that
+    reservation is released, as Ironic does for its own conductors), or it
+    is not reserved at all (its conductor restarted). Its devices go back
+    to the pool and a node the composition created is deleted, so that a
+    retried compose of the same name succeeds. A node reserved by a live
+    conductor is left alone.
+
+    :param context: a request context.
+    :param podm: the pool ``PodManager`` record.
+    :param client: its EEM client.
+    :param candidates: uuids of the pod manager's nodes whose properties
+        carry the mark.
+    :returns: how many compositions were undone.
+    """
+    timeout = datetime.timedelta(seconds=CONF.expether.claim_timeout)
+    now = timeutils.utcnow()
+    offline = None
+    undone = 0
+    for node_uuid in candidates:
+        try:
+            node = objects.Node.get_by_uuid(context, node_uuid)
+        except exception.NodeNotFound:
+            continue
+        mark = (node.properties or {}).get(COMPOSING_PROPERTY)
+        if not isinstance(mark, dict) or not _is_stale(mark, timeout, now):
+            continue
+        if node.reservation:
+            if offline is None:
+                offline = set(ironic_dbapi.get_instance()
+                              .get_offline_conductors())
+            if node.reservation not in offline:
+                continue
+            try:
+                objects.Node.release(context, node.reservation, node.id)
+            except (exception.NodeLocked, exception.NodeNotLocked,
+                    exception.NodeNotFound):
+                continue
+        try:
+            task = task_manager.acquire(context, node_uuid, shared=False,
+                                        purpose='undo composition',
+                                        retry=False)
+        except (exception.NodeLocked, exception.NodeNotFound):
+            continue
+        except exception.IronicException as e:
+            LOG.warning('Could not take node %(node)s to undo its '
+                        'composition: %(err)s; trying again next cycle',
+                        {'node': node_uuid, 'err': e})
+            continue
+        with task:
+            node = task.node
+            mark = (node.properties or {}).get(COMPOSING_PROPERTY)
+            if not isinstance(mark, dict):
+                continue
+            LOG.warning('Node %(node)s (%(name)s) of pod manager %(podm)s '
+                        'has been composed by conductor %(host)s since '
+                        '%(since)s and never completed; undoing it',
+                        {'node': node.uuid, 'name': node.name,
+                         'podm': podm.uuid, 'host': mark.get('conductor'),
+                         'since': mark.get('started_at')})
+            if _rollback(node, client, created=bool(mark.get('created'))):
+                undone += 1
+    return undone
 
 
 def compose(context, name, podm_uuid=None, types=(), description=None):
@@ -311,17 +446,23 @@ def compose(context, name, podm_uuid=None, types=(), description=None):
                                  client=client):
         eem_devices = client.list_devices()
     nodes = podm_api.nodes_of_pod_manager(context, podm)
+    # NOTE(expether): the moves use this listing instead of reading the
+    # server and each device again; each move carries the device's
+    # update_time as listed, so EEM refuses it if the device changed since.
+    listing = {d.id.lower(): d for d in eem_devices
+               if d.is_eeio and d.id}
     started = timeutils.utcnow()
     for eesv, node in select_candidates(eem_devices, nodes, len(types)):
         # NOTE(expether): the claims get the pod manager and client this
         # request holds, instead of deriving them from the node per device.
         server = podm_api.Server(podm, client, eesv.id.lower())
+        engine = fabric.Server.from_listing(eesv, eem_devices)
         if node is None:
-            result = _compose_on_new(context, server, name, description,
-                                     types)
+            result = _compose_on_new(context, server, engine, listing, name,
+                                     description, types)
         else:
-            result = _compose_on_existing(context, server, node, name,
-                                          description, types)
+            result = _compose_on_existing(context, server, engine, listing,
+                                          node, name, description, types)
         if result is not None:
             LOG.info('Composed node %(node)s (%(name)s) on server engine '
                      '%(eesv)s of pod manager %(podm)s with %(types)s in '

@@ -79,6 +79,7 @@ from oslo_utils import timeutils
 from ironic_expether import eem
 from ironic_expether.eem_access import snapshot
 from ironic_expether.eem_access import utils as driver_utils
+from ironic_expether.pool import compose
 from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
 from ironic_expether.pool import describe
@@ -199,7 +200,7 @@ class Reconciler(object):
         if not creates:
             return
         try:
-            db_api.create_devices(self.podm.uuid, creates)
+            db_api.create_devices(self.podm.uuid, creates, returning=False)
         except exception.Conflict:
             # A concurrent sync (the passthru) added some of them.
             for values in creates:
@@ -269,6 +270,13 @@ class Reconciler(object):
                                              nodes)
             if enrolled:
                 self.counts['enrolled'] += enrolled
+        composing = [n.uuid for n in nodes.values()
+                     if compose.COMPOSING_PROPERTY in (n.properties or {})]
+        if composing:
+            undone = compose.undo_stale_compositions(
+                self.context, self.podm, self.client, composing)
+            if undone:
+                self.counts['compositions_undone'] += undone
         return self.counts
 
 

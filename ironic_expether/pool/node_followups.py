@@ -59,9 +59,12 @@ def sync_node(context, node, devices):
                       describe.describe_devices(devices)):
         return False
     try:
+        # NOTE(expether): the node's properties, traits and history are
+        # written under its lock; no interface of its driver is called,
+        # so none is built.
         with task_manager.acquire(
                 context, node.uuid, shared=False, retry=False,
-                purpose='expether discovery') as task:
+                purpose='expether discovery', load_driver=False) as task:
             # Under the lock, from the pool's records: a compose or
             # detach may have finished since this cycle read them.
             change = describe.update_node(task.node)

@@ -52,7 +52,7 @@ from ironic_expether.pool.db import models
 LOG = log.getLogger(__name__)
 
 #: The name of the hardware type, as Ironic nodes spell it.
-DRIVER = 'expether'
+DRIVER = driver_utils.DRIVER
 #: Namespace of the uuids of nodes made by compose, manage and discovery.
 NODE_NAMESPACE = uuid.UUID('5d0c6a9e-2f57-4b8e-9c3e-e7e4e8d2a001')
 
@@ -291,7 +291,7 @@ def register(name, url, username=None, password=None, verify=True):
 
 
 def new_node(context, podm, eesv_id, name=None, description=None,
-             reserved=False):
+             reserved=False, properties=None):
     """Create the Ironic node of a server engine, in ``enroll``.
 
     Its uuid is :func:`node_uuid_for` the engine, so a second creation of
@@ -304,6 +304,7 @@ def new_node(context, podm, eesv_id, name=None, description=None,
     :param description: the node's description, or None.
     :param reserved: create it already reserved by this conductor, so
         that no other request takes it before the caller is done.
+    :param properties: the node's properties, or None for none.
     :returns: the new node.
     :raises: NodeAlreadyExists if the engine has a node already.
     :raises: IronicException if the node's interfaces cannot be set.
@@ -313,7 +314,7 @@ def new_node(context, podm, eesv_id, name=None, description=None,
         driver_info=node_driver_info(podm, eesv_id),
         provision_state=states.ENROLL, power_state=states.NOSTATE,
         resource_class=CONF.default_resource_class, conductor_group='',
-        properties={}, description=description)
+        properties=dict(properties or {}), description=description)
     if name is not None:
         values['name'] = name
     if reserved:

@@ -65,14 +65,6 @@ View = collections.namedtuple('View', ['uuid', 'eeid', 'type',
                                        'state', 'node_uuid', 'purpose'])
 
 
-def own_group(eesv):
-    """Whether a server engine is in a group of its own (16..4092)."""
-    try:
-        return eem.MIN_GROUP_ID <= int(eesv.group_id) <= eem.MAX_GROUP_ID
-    except (TypeError, ValueError):
-        return False
-
-
 class Descriptive(object):
     """The ``DESCRIPTIVE`` columns of EEM devices, as a tuple.
 
@@ -182,7 +174,7 @@ def group_owners(nodes, eesvs):
     group_owner, node_groups = {}, {}
     for eesv_id, node in nodes.items():
         eesv = eesvs.get(eesv_id)
-        if eesv is not None and own_group(eesv):
+        if eesv is not None and eesv.has_own_group:
             group_owner.setdefault(eesv.group_id, node.uuid)
             node_groups[node.uuid] = eesv.group_id
     return group_owner, node_groups

@@ -91,7 +91,8 @@ NODE_METHODS = frozenset(NODE_SCHEMAS)
 def _holders(context):
     """Map each expether node's uuid to its server engine's EE id."""
     result = {}
-    for node in objects.Node.list(context, filters={'driver': 'expether'},
+    for node in objects.Node.list(context,
+                                  filters={'driver': podm_api.DRIVER},
                                   fields=['uuid', 'driver_info']):
         eesv_id = (node.driver_info or {}).get('eesv_id')
         if isinstance(eesv_id, str):
@@ -305,14 +306,14 @@ class ValencePassthruMixin(object):
         cache = {}
         if not kwargs.get('uuid'):
             nodes = objects.Node.list(context,
-                                      filters={'driver': 'expether'})
+                                      filters={'driver': podm_api.DRIVER})
             return {'nodes': [views.node(n, _podm_of(n, cache))
                               for n in nodes]}
         try:
             node = objects.Node.get_by_uuid(context, kwargs['uuid'])
         except exception.NodeNotFound:
             node = None
-        if node is None or node.driver != 'expether':
+        if node is None or node.driver != podm_api.DRIVER:
             raise exception.NotFound(
                 _('uuid: node %s could not be found') % kwargs['uuid'])
         body = views.node(node, _podm_of(node, cache))

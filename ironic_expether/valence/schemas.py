@@ -28,6 +28,7 @@ a pod manager) and for the register key mapping.
 """
 
 from ironic_expether import eem
+from ironic_expether.pool import podm
 from ironic_expether.pool import vocabulary
 
 #: EE id of an engine: "0x" and 12 hexadecimal digits (its MAC address).
@@ -88,7 +89,7 @@ POD_MANAGER_CREATE = _obj({
     'name': _NAME,
     'url': {'type': 'string', 'minLength': 1, 'maxLength': 255,
             'pattern': '^[hH][tT][tT][pP][sS]?://'},
-    'driver': {'type': 'string', 'enum': ['expether']},
+    'driver': {'type': 'string', 'enum': [podm.DRIVER]},
     'authentication': {
         'type': 'array', 'minItems': 1, 'maxItems': 1,
         'items': _obj({
@@ -168,7 +169,7 @@ REGISTER = _obj({
     },
     'mac': {'type': 'string',
             'pattern': '^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$'},
-    'driver': {'type': 'string', 'enum': ['expether']},
+    'driver': {'type': 'string', 'enum': [podm.DRIVER]},
 }, ['driver_info'])
 
 #: Validate a request body; see :func:`ironic_expether.pool.vocabulary.

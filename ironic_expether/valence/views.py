@@ -28,6 +28,7 @@ import datetime
 
 from ironic.common import states
 
+from ironic_expether.pool import podm as podm_api
 
 #: What a password looks like in every answer.
 MASK = '******'
@@ -72,7 +73,7 @@ def pod_manager(podm):
             'auth_items': {'username': podm.username,
                            'password': MASK if podm.password else ''}})
     body = {'uuid': podm.uuid, 'name': podm.name, 'url': podm.url,
-            'driver': podm.driver or 'expether',
+            'driver': podm.driver or podm_api.DRIVER,
             'authentication': authentication,
             'status': _PODM_STATUS.get(podm.status, 'Unknown')}
     body.update(_created_updated(podm))

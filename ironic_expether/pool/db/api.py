@@ -62,6 +62,7 @@ from oslo_utils import uuidutils
 import sqlalchemy as sa
 
 from ironic_expether import eem
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.pool.db import models
 from ironic_expether.pool.db import session
 
@@ -169,12 +170,16 @@ def normalize_verify(verify):
 def normalize_eeid(eeid):
     """Normalise an EE id to lower case.
 
+    The rule is :func:`ironic_expether.eem_access.utils.normalize_eeid`'s;
+    surrounding blanks are dropped first.
+
     :param eeid: an EE id (``0x`` and 10 to 12 hex digits).
     :returns: the EE id in lower case.
     :raises: InvalidParameterValue if it does not match the pattern.
     """
-    value = eeid.strip().lower() if isinstance(eeid, str) else None
-    if not eem.is_valid_eeid(value):
+    value = driver_utils.normalize_eeid(
+        eeid.strip() if isinstance(eeid, str) else None)
+    if value is None:
         raise exception.InvalidParameterValue(
             'EE id must be 0x followed by 10 to 12 hexadecimal digits, not '
             '%r' % (eeid,))
@@ -227,9 +232,10 @@ def create_pod_manager(values):
                 'A pod manager needs a %s' % field)
     values = _pod_manager_values(values)
     values.setdefault('uuid', uuidutils.generate_uuid())
-    if values.get('driver', 'expether') != 'expether':
+    if values.get('driver', driver_utils.DRIVER) != driver_utils.DRIVER:
         raise exception.InvalidParameterValue(
-            'driver must be expether, not %r' % values['driver'])
+            'driver must be %(driver)s, not %(value)r' %
+            {'driver': driver_utils.DRIVER, 'value': values['driver']})
     return _insert(models.PodManager(**values), 'pod manager', values)
 
 
@@ -466,13 +472,17 @@ def device_values_from_eem(eem_device):
 
 
 @_retry_on_contention
-def create_devices(podm_uuid, values_list):
+def create_devices(podm_uuid, values_list, returning=True):
     """Add devices to a pod manager's pool in one transaction.
 
     :param podm_uuid: the pod manager's uuid.
     :param values_list: dicts with at least ``eeid``; ``uuid`` is
         generated when absent, ``state`` defaults to ``free``.
-    :returns: the list of new :class:`~models.Device`.
+    :param returning: False to insert them all in one statement
+        (``executemany``: a discovery cycle that adds 10,000 devices makes
+        one write, not 10,000) and return how many were added.
+    :returns: the list of new :class:`~models.Device` (or their number,
+        with ``returning`` False).
     :raises: Conflict if an EE id is already in this pod manager's pool.
     :raises: NotFound if the pod manager does not exist.
     :raises: InvalidParameterValue for unknown fields or bad values.
@@ -485,15 +495,22 @@ def create_devices(podm_uuid, values_list):
         values.setdefault('uuid', uuidutils.generate_uuid())
         values.setdefault('kind', models.KIND_EEIO)
         values.setdefault('state', models.DEVICE_FREE)
-        rows.append(models.Device(pod_manager_uuid=podm_uuid, **values))
+        values['pod_manager_uuid'] = podm_uuid
+        rows.append(values)
     if not rows:
-        return []
+        return [] if returning else 0
     try:
         with session.writer() as s:
             if s.scalars(sa.select(models.PodManager.id).where(
                     models.PodManager.uuid == podm_uuid)).first() is None:
                 raise exception.NotFound(
                     'Pod manager %s could not be found' % podm_uuid)
+            if not returning:
+                # NOTE(expether): an ORM bulk INSERT: the columns'
+                # defaults (created_at) apply, no object is built.
+                s.execute(sa.insert(models.Device), rows)
+                return len(rows)
+            rows = [models.Device(**values) for values in rows]
             s.add_all(rows)
             s.flush()
     except db_exc.DBDuplicateEntry as e:

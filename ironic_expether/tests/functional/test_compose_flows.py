@@ -192,6 +192,35 @@ class ComposeFlowsTest(base.StackTestCase):
         self.assertNotIn('fn-rollback', names)
         self.assertPoolMatchesEEM()
 
+    def test_lost_answers_settled(self):
+        # EEM carries out each group change but cuts its answer short: the
+        # plugin reads the device again and goes on (issue 9).
+        self.sync()
+        pci_type, _count = self.free_of_type()[0]
+        self.control.reset_counters()
+        self.control.add_fault('malformed', path='*/group_id', method='PUT',
+                               body='truncated', count=2)
+        self.addCleanup(self.control.clear_faults)
+        _status, data = self.compose('fn-lost-answer', [pci_type])
+        self.control.clear_faults()
+        held = [d for d in self.pool() if d['node_uuid'] == data['uuid']]
+        self.assertEqual([(pci_type, 'allocated')],
+                         [(d['type'], d['state']) for d in held])
+        counters = self.control.counters()
+        # The moves, and one read of the engine per lost answer.
+        self.assertLessEqual(counters['PUT /eem/devices/<id>/group_id'], 2)
+        self.assertEqual(counters['PUT /eem/devices/<id>/group_id'],
+                         counters.get('GET /eem/devices/<id>', 0))
+        self.assertPoolMatchesEEM()
+        self.control.add_fault('malformed', path='*/group_id',
+                               method='DELETE', body='truncated', count=1)
+        status, body = self.node_call(data['uuid'], 'release')
+        self.assertEqual(200, status, body)
+        self.assertEqual([], self.control.faults())
+        eeid = held[0]['resource_uri'].split('/', 1)[1]
+        self.assertEqual('4093', self.eem_groups()[eeid])
+        self.assertPoolMatchesEEM()
+
     def test_concurrent_composes_and_attaches(self):
         self.sync()
         pci_type, count = self.free_of_type()[0]

@@ -70,6 +70,10 @@ WORST_GET = (RETRIES + 1) * TIMEOUT + INTERVAL * (2 ** RETRIES - 1)
 WORST_WRITE = TIMEOUT
 #: Time Ironic, the facade and the clients add to an answer.
 OVERHEAD = 6.0
+#: [expether]claim_timeout of the stack.
+CLAIM_TIMEOUT = 30
+#: [expether]discovery_interval of the stack.
+DISCOVERY_INTERVAL = 5
 #: Seconds the emulator refuses connections in the "refused" rows.
 REFUSE_SECONDS = 6
 
@@ -136,7 +140,10 @@ class EEMFaultsTestCase(base.StackTestCase):
         'expether': {'request_timeout': TIMEOUT,
                      'request_retries': RETRIES,
                      'retry_interval': INTERVAL,
-                     'discovery_interval': 5,
+                     'discovery_interval': DISCOVERY_INTERVAL,
+                     # A write whose answer was lost keeps its claim until
+                     # discovery repairs it, this long after.
+                     'claim_timeout': CLAIM_TIMEOUT,
                      'power_state_cache_ttl': 1},
         'ironic_options': {
             'conductor': {'power_failure_recovery_interval': 5,
@@ -437,6 +444,14 @@ class EEMFaultsTestCase(base.StackTestCase):
 
     def check_nothing_lost(self):
         problems = []
+
+        def unclaimed():
+            return not [d for d in self.pool() if d['state'] == 'claimed']
+
+        # Claims of writes whose answer was lost are repaired by discovery
+        # once they are claim_timeout old.
+        base.stack_mod.wait_for(unclaimed,
+                                CLAIM_TIMEOUT + 3 * DISCOVERY_INTERVAL)
         result = self.sync()
         if result['status'] != 'SUCCESS':
             problems.append('sync after the table: %s' % result)

@@ -99,7 +99,8 @@ class VendorTestCase(base.DriverTestCase):
         self.assertEqual(self.node.uuid, result['node_uuid'])
         self.assertEqual('100', result['pooled_group_id'])
         self.assertEqual('allocated', result['state'])
-        self.client.set_group.assert_called_once_with(base.EEIO_ID, '100')
+        self.client.set_group.assert_called_once_with(
+            base.EEIO_ID, '100', update_time=1521117379726)
         # The client of the node's EEM (asked with its parsed driver_info).
         self.assertEqual(base.EEM_ADDRESS,
                          self.mock_get_client.call_args[0][0]['address'])
@@ -111,8 +112,10 @@ class VendorTestCase(base.DriverTestCase):
             result = task.driver.vendor.attach(
                 task, http_method='POST', resource_id=base.EEIO_ID)
         self.assertEqual('555', result['pooled_group_id'])
-        self.assertEqual([mock.call(base.EESV_ID, None),
-                          mock.call(base.EEIO_ID, '555')],
+        self.assertEqual([mock.call(base.EESV_ID, None,
+                                    update_time=1521117379726),
+                          mock.call(base.EEIO_ID, '555',
+                                    update_time=1521117379726)],
                          self.client.set_group.call_args_list)
 
     def test_attach_not_free(self):
@@ -191,17 +194,21 @@ class VendorTestCase(base.DriverTestCase):
     def test_detach(self):
         self._held_device()
         self.devices(base.eesv(), base.eeio(group_id='100'))
+        self.client.list_devices.return_value = [base.eesv(),
+                                                 base.eeio(group_id='100')]
         with task_manager.acquire(self.context, self.node.uuid) as task:
             result = task.driver.vendor.detach(
                 task, http_method='POST', resource_id=base.EEIO_ID)
         self.assertEqual('free', result['state'])
         self.assertIsNone(result['node_id'])
         self.assertEqual(eem.EEIO_FREE_GROUP, result['pooled_group_id'])
-        self.client.delete_group.assert_called_once_with(base.EEIO_ID)
+        self.client.delete_group.assert_called_once_with(
+            base.EEIO_ID, update_time=1521117379726)
 
     def test_detach_device_of_another_group(self):
         self._held_device()
         self.devices(base.eesv(), base.eeio(group_id='200'))
+        self.client.list_devices.return_value = [base.eesv()]
         with task_manager.acquire(self.context, self.node.uuid) as task:
             exc = self.assertRaises(exception.Conflict,
                                     task.driver.vendor.detach, task,

@@ -210,6 +210,35 @@ class EEMClientTestCase(eem_base.SessionTestCase):
         self.assertIsNone(self.client.delete_group(EEID))
         self.assert_request('DELETE', 'devices/%s/group_id' % EEID)
 
+    def test_set_group_update_time(self):
+        self._ok({'group_id': '17', 'update_time': '1521117379727'})
+        self.assertEqual('17', self.client.set_group(
+            EEID, 17, update_time=1521117379726))
+        self.assert_request('PUT', 'devices/%s/group_id' % EEID,
+                            json={'group_id': '17',
+                                  'update_time': '1521117379726'})
+
+    def test_set_group_stale_update_time(self):
+        self.answer(eem_base.make_response(
+            409, {'code': '40902', 'message': 'device changed'}))
+        exc = self.assertRaises(eem.EEMConflict, self.client.set_group,
+                                EEID, 17, update_time='5')
+        self.assertEqual('40902', exc.code)
+
+    def test_delete_group_update_time(self):
+        self._ok({'update_time': '1521117379727'})
+        self.client.delete_group(EEID, update_time='1521117379726')
+        self.assert_request('DELETE', 'devices/%s/group_id' % EEID,
+                            params={'update_time': '1521117379726'})
+
+    @ddt.data(-1, 'later', '', True, 1.5, [])
+    def test_update_time_invalid(self, update_time):
+        self.assertRaises(ValueError, self.client.set_group, EEID, 17,
+                          update_time=update_time)
+        self.assertRaises(ValueError, self.client.delete_group, EEID,
+                          update_time=update_time)
+        self.assertFalse(self.session.request.called)
+
     def test_get_uid_led_sample(self):
         self._ok(eem_base.load_sample('uid-led-status.json'))
         self.assertIs(False, self.client.get_uid_led(EEID))

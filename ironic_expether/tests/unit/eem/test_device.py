@@ -274,6 +274,14 @@ class DeviceParsingTestCase(DeviceBaseTestCase):
         dev = eem.Device.from_json({'status': 'eesv', 'group_id': '4093'})
         self.assertFalse(dev.is_free)
 
+    @ddt.data(('16', True), ('4092', True), (' 100 ', True), (100, True),
+              ('15', False), ('4093', False), ('4094', False), (None, False),
+              ('', False), ('abc', False))
+    @ddt.unpack
+    def test_has_own_group(self, group_id, expected):
+        dev = eem.Device.from_json({'status': 'eesv', 'group_id': group_id})
+        self.assertIs(expected, dev.has_own_group)
+
     def test_other_generation_kept(self):
         self.assertEqual('80g', eem.Device.from_json({'type': '80g'}).type)
 

@@ -331,6 +331,12 @@ class EEMErrorsTestCase(db_base.DbTestCase):
         self.assertIn('eem_password', str(exc))
         self.assertIn('driver_info', str(exc))
 
+    def test_auth_error_without_node_hints_pod_manager(self):
+        with self.assertRaisesRegex(exception.InvalidParameterValue,
+                                    'credentials .* of the pod manager'):
+            with utils.eem_errors(None, 'x', address='https://e/eem'):
+                raise eem.EEMAuthError('GET', 'p', 401)
+
     def test_tls_error_asks_for_verify_ca(self):
         exc = self.assertRaises(
             exception.InvalidParameterValue, self._raise,

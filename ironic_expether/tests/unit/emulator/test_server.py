@@ -128,6 +128,42 @@ class WireFormatTestCase(ServerTestCase):
                                      {'id': '4093'}]},
                          self.call('GET', '/groups').json())
 
+    def test_update_time_precondition(self):
+        # NOTE(expether): EEM's optional update_time on a group change is
+        # optimistic concurrency: a stale one is 409 with EEM's error shape
+        # (code 40902), and nothing moves.
+        path = '/devices/%s/group_id' % self.io
+        current = self.call('GET', '/devices/' + self.io).json()[
+            'device']['update_time']
+        stale = str(int(current) - 1)
+        answer = self.call('PUT', '/devices/%s/group_id' % self.sv,
+                           json={'group_id': '30'})
+        self.assertEqual(200, answer.status_code)
+        answer = self.call('PUT', path, json={'group_id': '30',
+                                              'update_time': stale})
+        self.assertEqual(409, answer.status_code)
+        self.assertEqual('40902', answer.json()['code'])
+        self.assertIn(self.io, answer.json()['message'])
+        device = self.call('GET', '/devices/' + self.io).json()['device']
+        self.assertEqual(('4093', current),
+                         (device['group_id'], device['update_time']))
+        answer = self.call('PUT', path, json={'group_id': '30',
+                                              'update_time': current})
+        self.assertEqual(200, answer.status_code)
+        moved = answer.json()['update_time']
+        self.assertGreater(int(moved), int(current))
+        # DELETE takes it in the query.
+        answer = self.call('DELETE', path, params={'update_time': current})
+        self.assertEqual(409, answer.status_code)
+        self.assertEqual('40902', answer.json()['code'])
+        self.assertEqual('30', self.call('GET', '/devices/' + self.io).json()[
+            'device']['group_id'])
+        answer = self.call('DELETE', path, params={'update_time': 'soon'})
+        self.assertEqual(400, answer.status_code)
+        answer = self.call('DELETE', path, params={'update_time': moved})
+        self.assertEqual(200, answer.status_code)
+        self.assertEqual('4093', answer.json()['group_id'])
+
     def test_errors(self):
         cases = [
             ('GET', '/devices/0x8cdf9d999999', {}, 404, '40400'),

@@ -193,7 +193,8 @@ class AttachDetachTestCase(base.PoolTestCase):
     def test_attach_by_uuid(self, mock_connect, mock_client):
         dev = claims.attach(self.node, self.gpu.uuid)
         mock_connect.assert_called_once_with(
-            mock_client.return_value, EESV, self.gpu.eeid, node=self.node)
+            mock_client.return_value, EESV, self.gpu.eeid, node=self.node,
+            server=None, eeio=None)
         self.assertEqual(('allocated', NODE, 'composition', '100'),
                          (dev.state, dev.node_uuid, dev.purpose,
                           dev.group_id))
@@ -321,7 +322,8 @@ class AttachDetachTestCase(base.PoolTestCase):
         claims.attach(self.node, self.gpu.uuid)
         dev = claims.detach(self.node, self.gpu.eeid)
         mock_disconnect.assert_called_once_with(
-            mock_client.return_value, EESV, self.gpu.eeid, node=self.node)
+            mock_client.return_value, EESV, self.gpu.eeid, node=self.node,
+            group_id='100')
         self.assertEqual(('free', None, None, eem.EEIO_FREE_GROUP),
                          (dev.state, dev.node_uuid, dev.purpose,
                           dev.group_id))
@@ -367,9 +369,11 @@ class AttachDetachTestCase(base.PoolTestCase):
         self.assertEqual(('missing', None), (dev.state, dev.node_uuid))
         self.assertFalse(mock_disconnect.called)
 
-    @mock.patch.object(fabric, 'disconnect', autospec=True)
+    @mock.patch.object(fabric, 'unplug', autospec=True)
+    @mock.patch.object(fabric, 'read_group', autospec=True,
+                       return_value=(None, {}))
     @mock.patch.object(fabric, 'connect', autospec=True, return_value='100')
-    def test_release_by_purpose(self, mock_connect, mock_disconnect,
+    def test_release_by_purpose(self, mock_connect, mock_read, mock_unplug,
                                 mock_client):
         claims.attach(self.node, self.gpu.uuid)
         claims.attach(self.node, self.ssd.uuid, purpose='deployment')
@@ -380,14 +384,60 @@ class AttachDetachTestCase(base.PoolTestCase):
         released = claims.release(self.node)
         self.assertEqual([self.gpu.uuid], [d.uuid for d in released])
         self.assertEqual([], claims.devices_of_node(NODE))
+        # One read of the server's group per release, one move per device.
+        self.assertEqual([mock.call(mock_client.return_value, EESV, '100',
+                                    node=self.node)] * 2,
+                         mock_read.call_args_list)
+        self.assertEqual(2, mock_unplug.call_count)
+
+    @mock.patch.object(fabric, 'read_group', autospec=True,
+                       side_effect=exception.DriverOperationError(
+                           detail='EEM down'))
+    @mock.patch.object(fabric, 'connect', autospec=True, return_value='100')
+    def test_release_group_unreadable_changes_nothing(
+            self, mock_connect, mock_read, mock_client):
+        claims.attach(self.node, self.gpu.uuid)
+        self.assertRaises(exception.DriverOperationError, claims.release,
+                          self.node)
+        self.assertEqual('allocated', api.get_device(self.gpu.uuid).state)
+        self.assertFalse(mock_client.return_value.delete_group.called)
+
+    @mock.patch.object(fabric, 'connect', autospec=True)
+    def test_attach_outcome_unknown_keeps_claim(self, mock_connect,
+                                                mock_client):
+        error = exception.DriverOperationError(detail='EEM timed out')
+        mock_connect.side_effect = fabric.OutcomeUnknown(error,
+                                                         self.gpu.eeid)
+        exc = self.assertRaises(exception.DriverOperationError,
+                                claims.attach, self.node, self.gpu.uuid)
+        self.assertIs(error, exc)
+        got = api.get_device(self.gpu.uuid)
+        self.assertEqual(('claimed', NODE), (got.state, got.node_uuid))
+        self.assertIsNotNone(got.claimed_at)
 
     @mock.patch.object(fabric, 'disconnect', autospec=True)
     @mock.patch.object(fabric, 'connect', autospec=True, return_value='100')
+    def test_detach_outcome_unknown_keeps_claim(self, mock_connect,
+                                                mock_disconnect,
+                                                mock_client):
+        claims.attach(self.node, self.gpu.uuid)
+        error = exception.DriverOperationError(detail='EEM timed out')
+        mock_disconnect.side_effect = fabric.OutcomeUnknown(error,
+                                                            self.gpu.eeid)
+        self.assertRaises(exception.DriverOperationError, claims.detach,
+                          self.node, self.gpu.uuid)
+        got = api.get_device(self.gpu.uuid)
+        self.assertEqual(('claimed', NODE), (got.state, got.node_uuid))
+
+    @mock.patch.object(fabric, 'unplug', autospec=True)
+    @mock.patch.object(fabric, 'read_group', autospec=True,
+                       return_value=(None, {}))
+    @mock.patch.object(fabric, 'connect', autospec=True, return_value='100')
     def test_release_some_continues_after_error(
-            self, mock_connect, mock_disconnect, mock_client):
+            self, mock_connect, mock_read, mock_unplug, mock_client):
         claims.attach(self.node, self.gpu.uuid)
         claims.attach(self.node, self.ssd.uuid)
-        mock_disconnect.side_effect = [exception.DriverOperationError(
+        mock_unplug.side_effect = [exception.DriverOperationError(
             detail='EEM down'), None]
         self.assertRaises(exception.DriverOperationError, claims.release,
                           self.node, [self.gpu.uuid, self.ssd.eeid])

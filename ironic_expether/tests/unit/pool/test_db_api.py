@@ -18,10 +18,12 @@ from unittest import mock
 from ironic.common import exception
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
+import sqlalchemy as sa
 
 from ironic_expether import eem
 from ironic_expether.pool.db import api
 from ironic_expether.pool.db import models
+from ironic_expether.pool.db import session
 from ironic_expether.tests.unit.pool import base
 
 PASSWORD = 'S3cret-pw'
@@ -233,6 +235,41 @@ class DeviceTestCase(base.PoolTestCase):
                                            {'eeid': '0x000000000001'}])
         self.assertEqual([], api.list_devices())
         self.assertEqual([], api.create_devices(self.podm.uuid, []))
+
+    def test_create_devices_in_one_statement(self):
+        statements = []
+
+        def on_execute(conn, cursor, statement, *args):
+            if statement.lstrip().upper().startswith('INSERT'):
+                statements.append(statement)
+        engine = session.get_engine()
+        sa.event.listen(engine, 'before_cursor_execute', on_execute)
+        self.addCleanup(sa.event.remove, engine, 'before_cursor_execute',
+                        on_execute)
+        values = [{'eeid': '0x%012x' % n, 'type': 'GPU', 'group_id': '4093'}
+                  for n in range(1, 51)]
+        values[7]['state'] = 'missing'
+        self.assertEqual(50, api.create_devices(self.podm.uuid, values,
+                                                returning=False))
+        # One statement, not one per device.
+        self.assertEqual(1, len(statements))
+        devices = api.list_devices(podm_uuid=self.podm.uuid)
+        self.assertEqual(50, len(devices))
+        self.assertEqual({'free'}, {d.state for d in devices} - {'missing'})
+        self.assertEqual('missing', api.get_device_by_eeid(
+            self.podm.uuid, '0x000000000008').state)
+        self.assertTrue(all(d.uuid and d.created_at and d.kind == 'eeio'
+                            for d in devices))
+        self.assertEqual(50, len({d.uuid for d in devices}))
+
+    def test_create_devices_in_one_statement_conflict(self):
+        api.create_device(self.podm.uuid, {'eeid': '0x000000000002'})
+        self.assertRaises(exception.Conflict, api.create_devices,
+                          self.podm.uuid, [{'eeid': '0x000000000001'},
+                                           {'eeid': '0x000000000002'}],
+                          returning=False)
+        self.assertEqual(['0x000000000002'],
+                         [d.eeid for d in api.list_devices()])
 
     def test_get_unknown(self):
         self.assertRaises(exception.NotFound, api.get_device,

@@ -625,7 +625,7 @@ class DeploymentDevicesTestCase(DiscoveryTestCase):
     def _eem_device(self, eeid):
         return eem.Device(dict(self._raw(eeid)))
 
-    def _eem_delete_group(self, eeid):
+    def _eem_delete_group(self, eeid, update_time=None):
         self._raw(eeid)['group_id'] = eem.EEIO_FREE_GROUP
 
     def _deployed(self, provision_state, **kw):
@@ -660,9 +660,8 @@ class DeploymentDevicesTestCase(DiscoveryTestCase):
         result = self.sync()[0]
         self.assertEqual({'deployment_released': 1}, result['changes'])
         self.assertEqual([mock.call.list_devices(),
-                          mock.call.get_device(EESV1),
-                          mock.call.get_device(IO[1]),
-                          mock.call.delete_group(IO[1])],
+                          mock.call.list_devices(group_id='100'),
+                          mock.call.delete_group(IO[1], update_time=0)],
                          eem_calls(self.client))
         device = self.device(IO[1])
         self.assertEqual((models.DEVICE_FREE, None, None, '4093'),
@@ -793,7 +792,8 @@ class DeploymentDevicesTestCase(DiscoveryTestCase):
                      eeio(IO[1], card=SSD, group_id='100'), eeio(IO[2]))
         self.assertEqual({'returned': 1, 'deployment_released': 1},
                          self.sync()[0]['changes'])
-        self.client.delete_group.assert_called_once_with(IO[1])
+        self.client.delete_group.assert_called_once_with(IO[1],
+                                                         update_time=0)
         self.assertEqual((models.DEVICE_FREE, None),
                          (self.device(IO[1]).state,
                           self.device(IO[1]).node_uuid))

@@ -100,7 +100,7 @@ class Fabric(object):
             raise eem.EEMNotFound('GET', 'devices/%s' % eeid, 404,
                                   code='40400', eem_message='No device')
 
-    def set_group(self, eeid, group_id=None):
+    def set_group(self, eeid, group_id=None, update_time=None):
         self.set_group_calls += 1
         if self.set_group_calls == self.fail_set_group_at:
             raise eem.EEMServerError('PUT', 'devices/%s/group_id' % eeid,
@@ -112,7 +112,7 @@ class Fabric(object):
         self.raw[eeid.lower()]['group_id'] = str(group_id)
         return str(group_id)
 
-    def delete_group(self, eeid):
+    def delete_group(self, eeid, update_time=None):
         record = self.raw[eeid.lower()]
         record['group_id'] = '4093' if record['status'] == 'eeio' else '4094'
 
