@@ -12,7 +12,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The conductor killed (SIGKILL) in the middle of a request (issue 9, 2).
+"""The conductor killed (SIGKILL) in a compose, attach, detach and release.
 
 One standalone stack (the single-process ``ironic``, the emulator over
 HTTP). For each kill point the emulator's ``hold`` fault stops the request
@@ -210,7 +210,8 @@ class ConductorCrashTestCase(base.StackTestCase):
         self.assertEqual([], self.problems())
         self._compose_between_two_moves()
         node = self.stack.nodes[-1]['uuid']
-        self._attach_after_the_claim(node)
+        eeid = self._attach_after_the_claim(node)
+        self._detach_after_the_claim(node, eeid)
         self._release_between_two_moves(node)
         self.assertEqual([], self.problems())
 
@@ -261,12 +262,30 @@ class ConductorCrashTestCase(base.StackTestCase):
         self.assertNotIn('response', outcome)
         response = self.node_call(node, 'attach', {'resource_id': eeid})
         self.assertEqual(200, response.status_code, response.text)
+        return eeid
+
+    def _detach_after_the_claim(self, node, eeid):
+        """Killed with the device claimed, its move never carried out."""
+        self.control.hold(path=MOVE)
+        thread, outcome = self.in_background(lambda: self.node_call(
+            node, 'detach', {'resource_id': eeid}))
+        self.wait_held()
+        self.assertEqual('claimed', {
+            d['resource_uri'].split('/', 1)[1]: d['state']
+            for d in self.pool()}[eeid])
+        self.kill_and_restart(drop=True)
+        thread.join(30)
+        self.assertNotIn('response', outcome)
+        # Still attached (EEM never moved it): the detach is repeated.
+        response = self.node_call(node, 'detach', {'resource_id': eeid})
+        self.assertEqual(200, response.status_code, response.text)
 
     def _release_between_two_moves(self, node):
         """Killed between two moves of a release; the held one is done."""
-        _dtype, (eeid,) = self.free_of(1)
-        response = self.node_call(node, 'attach', {'resource_id': eeid})
-        self.assertEqual(200, response.status_code, response.text)
+        _dtype, eeids = self.free_of(2)
+        for eeid in eeids:
+            response = self.node_call(node, 'attach', {'resource_id': eeid})
+            self.assertEqual(200, response.status_code, response.text)
         mine = [d for d in self.pool() if d['node_uuid'] == node]
         self.assertEqual(2, len(mine), mine)
         self.control.hold(path=MOVE, skip=1)
