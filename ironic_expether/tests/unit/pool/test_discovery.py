@@ -277,7 +277,7 @@ class DevicesTestCase(DiscoveryTestCase):
             self.sync()
         self.assertEqual(1, len(writes.statements))
         device = self.device(IO[0])
-        expected = db_api.device_values_from_eem(eem.Device.from_json(card))
+        expected = reconcile.device_values_from_eem(eem.Device.from_json(card))
         self.assertEqual(
             {k: expected[k] for k in reconcile.DESCRIPTIVE},
             {k: getattr(device, k) for k in reconcile.DESCRIPTIVE})
@@ -291,7 +291,7 @@ class DevicesTestCase(DiscoveryTestCase):
                 dict(eeio(IO[4]), pcie_vendor_id='0xffff')]
         for doc in docs * 2:
             dev = eem.Device.from_json(doc)
-            values = db_api.device_values_from_eem(dev)
+            values = reconcile.device_values_from_eem(dev)
             self.assertEqual(
                 tuple(values[k] for k in reconcile.DESCRIPTIVE),
                 descriptive(dev))

@@ -22,7 +22,6 @@ from oslotest import base
 
 from ironic_expether import eem
 from ironic_expether.emulator import inventory
-from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
 from ironic_expether.pool import reconcile
 
@@ -53,7 +52,7 @@ def eeio(eeid, group_id='4093'):
 def row(device, state, node_uuid=None, purpose=None, claimed_at=None,
         uuid=None, updated_at=None):
     """A pool row that agrees with EEM's description of the device."""
-    values = db_api.device_values_from_eem(device)
+    values = reconcile.device_values_from_eem(device)
     return Row(uuid=uuid or 'uuid-%s' % device.id, eeid=device.id,
                state=state, node_uuid=node_uuid, purpose=purpose,
                claimed_at=claimed_at, updated_at=updated_at,
