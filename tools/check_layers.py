@@ -105,28 +105,16 @@ _RANK = {name: rank for rank, (name, _) in enumerate(LAYERS)}
 TESTS = 'ironic_expether.tests.unit'
 TESTS_SHARED_LAYER = 'eem_access'
 
-_ITEM6 = ('issue 10, item 6: the shared EEM-device builder and '
-          'expether-enabled test case are not written yet')
+_THROUGH_DRIVER = ('the conductor runs the passthru through the node\'s '
+                   'driver: the test resets and patches its BMC interfaces')
 
-#: Test imports allowed against the rule until they are moved: (test
-#: module, imported module) -> why. Shrink it, never grow it.
+#: Test imports allowed against the rule: (test module, imported module)
+#: -> why. Shrink it, never grow it.
 TESTS_ALLOWLIST = {
-    ('ironic_expether.tests.unit.eem_access.test_fabric',
-     'ironic_expether.tests.unit.drivers.base'): _ITEM6,
-    ('ironic_expether.tests.unit.eem_access.test_utils',
-     'ironic_expether.tests.unit.drivers.base'): _ITEM6,
-    ('ironic_expether.tests.unit.pool.test_compose',
-     'ironic_expether.tests.unit.valence.fakes'): _ITEM6,
-    ('ironic_expether.tests.unit.pool.test_discovery',
-     'ironic_expether.drivers.power'): _ITEM6,
-    ('ironic_expether.tests.unit.pool.test_podm',
-     'ironic_expether.tests.unit.valence.fakes'): _ITEM6,
-    ('ironic_expether.tests.unit.valence.fakes',
-     'ironic_expether.drivers.management'): _ITEM6,
-    ('ironic_expether.tests.unit.valence.fakes',
-     'ironic_expether.drivers.power'): _ITEM6,
     ('ironic_expether.tests.unit.valence.test_passthru',
-     'ironic_expether.drivers.power'): _ITEM6,
+     'ironic_expether.drivers.power'): _THROUGH_DRIVER,
+    ('ironic_expether.tests.unit.valence.test_passthru',
+     'ironic_expether.drivers.management'): _THROUGH_DRIVER,
 }
 
 

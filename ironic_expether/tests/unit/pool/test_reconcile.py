@@ -20,10 +20,10 @@ import datetime
 
 from oslotest import base
 
-from ironic_expether import eem
 from ironic_expether.emulator import inventory
 from ironic_expether.pool.db import models
 from ironic_expether.pool import reconcile
+from ironic_expether.tests.unit import base as unit_base
 
 GPU = inventory.PCI_CATALOGUE['GPU'][1][0]
 EESV1 = '0x8cdf9d000001'
@@ -38,15 +38,11 @@ Row = collections.namedtuple('Row', reconcile.DEVICE_COLUMNS)
 
 
 def eesv(eeid, group_id='4094'):
-    raw = inventory.make_eesv(eeid)
-    raw.update(group_id=group_id)
-    return eem.Device(raw)
+    return unit_base.eesv(eeid, group_id=group_id, full=True)
 
 
 def eeio(eeid, group_id='4093'):
-    raw = inventory.make_eeio(eeid, GPU)
-    raw['group_id'] = group_id
-    return eem.Device(raw)
+    return unit_base.eeio(eeid, group_id=group_id, card=GPU)
 
 
 def row(device, state, node_uuid=None, purpose=None, claimed_at=None,
