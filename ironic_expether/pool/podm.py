@@ -41,7 +41,6 @@ from ironic.common import states
 from ironic.conf import CONF
 from ironic import objects
 from oslo_log import log
-from oslo_utils import strutils
 
 from ironic_expether import conf
 from ironic_expether import eem
@@ -78,11 +77,11 @@ def node_uuid_for(podm_uuid, eesv_id):
 def verify_value(verify):
     """A pod manager's stored TLS setting as the EEM client takes it.
 
-    :param verify: ``'True'``, ``'False'`` or a CA bundle path.
+    :param verify: ``'True'``, ``'False'`` or a CA bundle path (never
+        empty: the column is not nullable and the db api normalises it).
     :returns: True, False or the path.
     """
-    value = strutils.bool_from_string(verify, default=None)
-    return verify if value is None else value
+    return driver_utils.normalize_verify(verify, field='verify')
 
 
 def client_info(podm):
