@@ -98,6 +98,25 @@ ALLOWLIST = {}
 
 _RANK = {name: rank for rank, (name, _) in enumerate(LAYERS)}
 
+#: The unit tests: ``tests/unit/<layer>/`` tests that layer and imports
+#: nothing of a layer above it, neither directly nor through a test helper
+#: of a higher layer's folder. Modules directly under ``tests/unit/`` that
+#: are not tests (shared fixtures) count as this layer.
+TESTS = 'ironic_expether.tests.unit'
+TESTS_SHARED_LAYER = 'eem_access'
+
+_THROUGH_DRIVER = ('the conductor runs the passthru through the node\'s '
+                   'driver: the test resets and patches its BMC interfaces')
+
+#: Test imports allowed against the rule: (test module, imported module)
+#: -> why. Shrink it, never grow it.
+TESTS_ALLOWLIST = {
+    ('ironic_expether.tests.unit.valence.test_passthru',
+     'ironic_expether.drivers.power'): _THROUGH_DRIVER,
+    ('ironic_expether.tests.unit.valence.test_passthru',
+     'ironic_expether.drivers.management'): _THROUGH_DRIVER,
+}
+
 
 def _match(module, prefixes):
     """The length of the longest of prefixes that module is in, or 0."""
@@ -225,11 +244,70 @@ def check(root):
     return problems
 
 
+def test_unit_of(module):
+    """The layer a unit test module tests, or None if it tests none.
+
+    :param module: a module under :data:`TESTS`.
+    """
+    rest = module[len(TESTS) + 1:].split('.') if module != TESTS else []
+    if len(rest) >= 2 and rest[0] in _RANK:
+        return rest[0]
+    if len(rest) == 1 and not rest[0].startswith('test_'):
+        return TESTS_SHARED_LAYER
+    return None
+
+
+def _check_test_import(unit, module, target):
+    """The reason a test's import breaks the rule, or None."""
+    if (module, target) in TESTS_ALLOWLIST:
+        return None
+    if target.split('.')[0] != PACKAGE or target in NAMESPACES:
+        return None
+    if target == TESTS or target.startswith(TESTS + '.'):
+        target_unit = test_unit_of(target)
+    elif target.startswith(PACKAGE + '.tests'):
+        return None
+    else:
+        target_unit = unit_of(target)
+    if target_unit not in _RANK:
+        # Programs apart (the emulator) are test tools here.
+        return None
+    if _RANK[target_unit] > _RANK[unit]:
+        return 'a test of layer %s imports layer %s' % (unit, target_unit)
+    return None
+
+
+def check_tests(root):
+    """Check that no unit test imports a layer above the one it tests.
+
+    :param root: the directory holding the ``ironic_expether`` package.
+    :returns: a list of ``path:line: message`` strings, empty if fine.
+    """
+    problems = []
+    top = os.path.join(root, *TESTS.split('.'))
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(d for d in dirnames if d != '__pycache__')
+        for filename in sorted(filenames):
+            if not filename.endswith('.py'):
+                continue
+            path = os.path.join(dirpath, filename)
+            module = _module_name(root, path)
+            unit = test_unit_of(module)
+            if unit is None:
+                continue
+            for line, target in imports_of(root, path, module):
+                reason = _check_test_import(unit, module, target)
+                if reason:
+                    problems.append('%s:%d: %s imports %s (%s)' % (
+                        path, line, module, target, reason))
+    return problems
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     root = argv[0] if argv else os.path.dirname(
         os.path.dirname(os.path.abspath(__file__)))
-    problems = check(root)
+    problems = check(root) + check_tests(root)
     for problem in problems:
         print(problem)
     if problems:

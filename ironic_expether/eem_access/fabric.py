@@ -448,6 +448,27 @@ def unplug(client, eesv, eeio, node=None, field='resource_id'):
                            'gid': eesv.group_id})
 
 
+def release(client, eeio_id, node=None):
+    """Send a device back to the free pool, whatever group holds it.
+
+    For a device whose server is gone (its node was deleted): one
+    request, the device's move, plus one re-read if the answer is lost.
+
+    :param client: an :class:`ironic_expether.eem.EEMClient`.
+    :param eeio_id: the device's EE id (lower case).
+    :param node: the Ironic node the device belonged to, for messages;
+        optional.
+    :raises: TemporaryFailure if EEM fails (nothing happened); another
+        Ironic exception for an error EEM answers.
+    :raises: OutcomeUnknown if the move may have happened.
+    """
+    def applied(device):
+        return True if device.group_id == eem.EEIO_FREE_GROUP else None
+
+    _write(client, node, _('returning device %s to the pool') % eeio_id,
+           eeio_id, lambda: client.delete_group(eeio_id), applied)
+
+
 def disconnect(client, eesv_id, eeio_id, node=None, field='resource_id',
                group_id=None):
     """Unplug a device (EEIO) from a server (EESV): back to the free pool.

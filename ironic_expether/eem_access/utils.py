@@ -108,31 +108,103 @@ def normalize_eeid(value):
     return value.lower()
 
 
-def _parse_address(node, value):
-    key = 'eem_address'
+def _netloc(parts):
+    """``host[:port]`` of a split URL, lower case, IPv6 in brackets."""
+    netloc = parts.hostname or ''
+    if ':' in netloc:
+        netloc = '[%s]' % netloc
+    if parts.port:
+        netloc = '%s:%d' % (netloc, parts.port)
+    return netloc
+
+
+def _check_url(value, eem_path, credentials_hint):
+    """The one rule for an EEM URL; see :func:`normalize_url`.
+
+    :returns: the normalised URL.
+    :raises: ValueError with a user message (translated) that never
+        repeats a URL holding credentials.
+    """
     if not isinstance(value, str) or not value.strip():
-        raise _invalid(node, key, _('expected a URL ending in "/eem"'))
+        raise ValueError(_('expected a URL ending in "/eem"') if eem_path
+                         else _('expected an http or https URL'))
     value = value.strip()
     try:
-        url = urlparse.urlsplit(value)
-        url.port  # raises ValueError on a bad port
+        parts = urlparse.urlsplit(value)
+        parts.port  # raises ValueError on a bad port
     except ValueError:
-        raise _invalid(node, key, _('"%s" is not a valid URL') % value)
-    if url.username is not None or url.password is not None:
+        raise ValueError(_('"%s" is not a valid URL') % value) from None
+    if parts.username is not None or parts.password is not None:
         # NOTE(expether): never echo this URL, it holds a credential.
-        raise _invalid(node, key, _('credentials must not be part of the '
-                                    'URL; use eem_username and '
-                                    'eem_password'))
-    if url.scheme not in ('http', 'https') or not url.hostname:
-        raise _invalid(node, key, _('"%s" is not an http or https URL with '
-                                    'a host') % value)
-    if url.query or url.fragment:
-        raise _invalid(node, key, _('"%s" must not have a query or a '
-                                    'fragment') % value)
-    path = url.path.rstrip('/')
-    if not path.endswith('/eem'):
-        raise _invalid(node, key, _('"%s" does not end in "/eem"') % value)
-    return urlparse.urlunsplit((url.scheme, url.netloc, path, '', ''))
+        raise ValueError(_('credentials must not be part of the URL; use '
+                           '%s') % credentials_hint)
+    scheme = parts.scheme.lower()
+    if scheme not in ('http', 'https') or not parts.hostname:
+        raise ValueError(_('"%s" is not an http or https URL with a '
+                           'host') % value)
+    if parts.query or parts.fragment:
+        raise ValueError(_('"%s" must not have a query or a fragment')
+                         % value)
+    path = parts.path.rstrip('/')
+    if eem_path and not path.endswith('/eem'):
+        raise ValueError(_('"%s" does not end in "/eem"') % value)
+    return urlparse.urlunsplit((scheme, _netloc(parts), path, '', ''))
+
+
+def normalize_url(url, field='url', eem_path=False):
+    """Normalise an EEM URL so that one EEM is one URL.
+
+    The one URL rule of the plugin, for ``driver_info/eem_address`` and
+    for a pod manager's ``url`` alike: an http or https URL with a host,
+    a valid port, no credentials, no query and no fragment. The scheme
+    and host are lower-cased and trailing slashes stripped, so that two
+    spellings of one EEM compare equal.
+
+    :param url: the URL of an EEM, ``http(s)://host[:port]/eem``.
+    :param field: the name of the field for the message.
+    :param eem_path: whether the path must end in ``/eem``.
+    :returns: the normalised URL.
+    :raises: InvalidParameterValue naming the field; the message never
+        repeats a URL that holds credentials.
+    """
+    try:
+        return _check_url(url, eem_path,
+                          _('the username and password fields'))
+    except ValueError as e:
+        raise exception.InvalidParameterValue(
+            _('%(field)s: %(reason)s') % {'field': field, 'reason': e})
+
+
+def normalize_verify(verify, field=None):
+    """Normalise a TLS verification setting to ``True``/``False``/a path.
+
+    The one TLS-setting rule: a Boolean, a Boolean-like string (taken as
+    a Boolean before it is looked up as a path) or the path of a CA
+    bundle.
+
+    :param verify: a bool, a bool-like string or the path of a CA bundle.
+    :param field: the name of the field for the message, if any.
+    :returns: True, False or the path (stripped).
+    :raises: InvalidParameterValue for an empty value or another type.
+    """
+    if isinstance(verify, bool):
+        return verify
+    if not isinstance(verify, str) or not verify.strip():
+        reason = (_('expected a Boolean or the path of a CA bundle, not '
+                    '"%s"') % (verify,))
+        if field:
+            reason = _('%(field)s: %(reason)s') % {'field': field,
+                                                   'reason': reason}
+        raise exception.InvalidParameterValue(reason)
+    value = strutils.bool_from_string(verify, strict=False, default=None)
+    return verify.strip() if value is None else value
+
+
+def _parse_address(node, value):
+    try:
+        return _check_url(value, True, 'eem_username and eem_password')
+    except ValueError as e:
+        raise _invalid(node, 'eem_address', str(e))
 
 
 def _parse_verify(node, value):
@@ -146,15 +218,12 @@ def _parse_verify(node, value):
     if value is None:
         value = conf.CONF.expether.verify_ca
         key = '[expether]verify_ca'
+    try:
+        value = normalize_verify(value)
+    except exception.InvalidParameterValue as e:
+        raise _invalid(node, key, str(e))
     if isinstance(value, bool):
         return value
-    if not isinstance(value, str) or not value.strip():
-        raise _invalid(node, key, _('expected a Boolean or the path of a '
-                                    'CA bundle, not "%s"') % (value,))
-    try:
-        return strutils.bool_from_string(value.strip(), strict=True)
-    except ValueError:
-        pass
     if os.path.isfile(value) or os.path.isdir(value):
         return value
     raise _invalid(node, key, _('"%s" is neither a Boolean nor an existing '
@@ -310,12 +379,8 @@ def safe_address(address):
         return 'EEM'
     try:
         url = urlparse.urlsplit(address)
-        netloc = url.hostname or ''
-        if ':' in netloc:
-            netloc = '[%s]' % netloc
-        if url.port:
-            netloc = '%s:%d' % (netloc, url.port)
-        return urlparse.urlunsplit((url.scheme, netloc, url.path, '', ''))
+        return urlparse.urlunsplit((url.scheme, _netloc(url), url.path,
+                                    '', ''))
     except ValueError:
         return 'EEM'
 

@@ -52,6 +52,7 @@ from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
 from ironic_expether.pool import podm as podm_api
+from ironic_expether.pool import reconcile
 
 LOG = log.getLogger(__name__)
 
@@ -219,7 +220,7 @@ def _import_device(podm, client, eeid, node):
         raise exception.InvalidParameterValue(
             _('resource_id: %s is a server engine (EESV), not a device') %
             eeid)
-    values = db_api.device_values_from_eem(eem_device)
+    values = reconcile.device_values_from_eem(eem_device)
     if not eem_device.is_up:
         values['state'] = models.DEVICE_MISSING
     elif eem_device.group_id == eem.EEIO_FREE_GROUP:

@@ -80,6 +80,7 @@ from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
 from ironic_expether.pool import describe
 from ironic_expether.pool import podm as podm_api
+from ironic_expether.pool import reconcile
 
 LOG = log.getLogger(__name__)
 
@@ -499,7 +500,7 @@ def compose(context, name, podm_uuid=None, types=(), description=None):
 
 def _adopt(context, podm, node, eeio):
     """Make a device already in a node's group one of its devices."""
-    values = db_api.device_values_from_eem(eeio)
+    values = reconcile.device_values_from_eem(eeio)
     try:
         device = db_api.get_device_by_eeid(podm.uuid, eeio.id)
     except exception.NotFound:

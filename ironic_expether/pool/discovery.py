@@ -77,6 +77,7 @@ from oslo_log import log
 from oslo_utils import timeutils
 
 from ironic_expether import eem
+from ironic_expether.eem_access import fabric
 from ironic_expether.eem_access import snapshot
 from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.pool import compose
@@ -214,8 +215,8 @@ class Reconciler(object):
         updates = []
         for record, changes in orphans:
             try:
-                self.client.delete_group(record.eeid)
-            except eem.EEMError as e:
+                fabric.release(self.client, record.eeid)
+            except (exception.IronicException, fabric.OutcomeUnknown) as e:
                 LOG.warning('Could not return device %(dev)s (%(eeid)s) of '
                             'deleted node %(node)s to the pool of pod '
                             'manager %(podm)s: %(err)s; trying again next '
@@ -377,9 +378,10 @@ def register_unknown_pod_managers(podms, node_rows=None):
             if isinstance(address, str):
                 url = normalized.get(address)
                 if url is None:
-                    url = normalized[address] = db_api.normalize_url(address)
+                    url = normalized[address] = (
+                        driver_utils.normalize_url(address))
             else:
-                url = db_api.normalize_url(address)
+                url = driver_utils.normalize_url(address)
             if url in known:
                 continue
             info = driver_utils.parse_driver_info(
@@ -387,7 +389,7 @@ def register_unknown_pod_managers(podms, node_rows=None):
             podm = db_api.ensure_pod_manager_for_url(
                 info['address'], username=info['username'],
                 password=info['password'],
-                verify=db_api.normalize_verify(info['verify']))
+                verify=str(info['verify']))
         except (exception.InvalidParameterValue,
                 exception.MissingParameterValue, TypeError,
                 ValueError) as e:

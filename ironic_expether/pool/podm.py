@@ -41,7 +41,6 @@ from ironic.common import states
 from ironic.conf import CONF
 from ironic import objects
 from oslo_log import log
-from oslo_utils import strutils
 
 from ironic_expether import conf
 from ironic_expether import eem
@@ -78,11 +77,11 @@ def node_uuid_for(podm_uuid, eesv_id):
 def verify_value(verify):
     """A pod manager's stored TLS setting as the EEM client takes it.
 
-    :param verify: ``'True'``, ``'False'`` or a CA bundle path.
+    :param verify: ``'True'``, ``'False'`` or a CA bundle path (never
+        empty: the column is not nullable and the db api normalises it).
     :returns: True, False or the path.
     """
-    value = strutils.bool_from_string(verify, default=None)
-    return verify if value is None else value
+    return driver_utils.normalize_verify(verify, field='verify')
 
 
 def client_info(podm):
@@ -127,7 +126,8 @@ def node_driver_info(podm, eesv_id):
 def same_url(a, b):
     """Whether two EEM URLs name the same EEM (False if one is invalid)."""
     try:
-        return db_api.normalize_url(a) == db_api.normalize_url(b)
+        return (driver_utils.normalize_url(a)
+                == driver_utils.normalize_url(b))
     except exception.InvalidParameterValue:
         return False
 
@@ -251,21 +251,12 @@ def register(name, url, username=None, password=None, verify=True):
         unreachable or failing).
     :raises: Conflict if the name or the URL is taken.
     """
-    try:
-        url = db_api.normalize_url(url)
-    except ValueError as e:
-        # NOTE(expether): urllib's own errors: a port that is not a
-        # number or out of range, a broken IPv6 literal.
-        raise exception.InvalidParameterValue(
-            _('url: not a valid URL: %s') % e)
-    if not url.rstrip('/').endswith('/eem') or '?' in url:
-        raise exception.InvalidParameterValue(
-            _('url: %s is not an EEM REST API URL (it must end in '
-              '/eem)') % driver_utils.safe_address(url))
+    url = driver_utils.normalize_url(url, field='url', eem_path=True)
     values = {'name': name, 'url': url,
               'username': username or None,
               'password': password or None,
-              'verify': db_api.normalize_verify(verify),
+              'verify': str(driver_utils.normalize_verify(
+                  verify, field='verify')),
               'driver': DRIVER}
     try:
         client = eem.EEMClient(

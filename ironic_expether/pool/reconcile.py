@@ -29,7 +29,7 @@ from oslo_log import log
 from oslo_utils import uuidutils
 
 from ironic_expether import eem
-from ironic_expether.pool.db import api as db_api
+from ironic_expether.eem_access import utils as driver_utils
 from ironic_expether.pool.db import models
 
 LOG = log.getLogger(__name__)
@@ -65,10 +65,35 @@ View = collections.namedtuple('View', ['uuid', 'eeid', 'type',
                                        'state', 'node_uuid', 'purpose'])
 
 
+def device_values_from_eem(eem_device):
+    """The descriptive columns of a device, from EEM's view of it.
+
+    State, holder and purpose are left to the caller (discovery or a
+    claim), which knows which node a group belongs to.
+
+    :param eem_device: an :class:`ironic_expether.eem.Device` (an EEIO).
+    :returns: a dict for :func:`db_api.create_devices` or
+        :func:`db_api.update_devices`.
+    """
+    return {
+        'eeid': eem_device.id.lower(),
+        'kind': models.KIND_EEIO,
+        'type': eem_device.pci_type,
+        'vendor_name': eem_device.pci_vendor_name,
+        'device_name': eem_device.pci_device_name,
+        'pci_vendor_id': eem_device.pci_vendor_id,
+        'pci_device_id': eem_device.pci_device_id,
+        'pci_class': eem_device.pci_class,
+        'mac_address': eem_device.mac_address,
+        'model': eem_device.type,
+        'group_id': eem_device.group_id,
+    }
+
+
 class Descriptive(object):
     """The ``DESCRIPTIVE`` columns of EEM devices, as a tuple.
 
-    The same values as :func:`db_api.device_values_from_eem`, without a
+    The same values as :func:`device_values_from_eem`, without a
     dict per device; the names (pci.ids lookups) are looked up once per
     (class, vendor, device) in a cycle. In steady state a record's columns
     are compared to this tuple at once.
@@ -152,7 +177,7 @@ def managed_nodes(rows, traits, podm_url):
         url = normalized.get(address)
         if url is None:
             try:
-                url = db_api.normalize_url(address)
+                url = driver_utils.normalize_url(address)
             except exception.InvalidParameterValue:
                 url = ''
             normalized[address] = url
@@ -313,7 +338,7 @@ def plan_devices(records, eeios, group_owner, node_groups, existing, now,
     for eeid, eeio in eeios.items():
         if eeid in known:
             continue
-        values = db_api.device_values_from_eem(eeio)
+        values = device_values_from_eem(eeio)
         new = View(uuidutils.generate_uuid(), eeid, values['type'],
                    values['vendor_name'], values['device_name'],
                    None, None, None)

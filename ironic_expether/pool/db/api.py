@@ -28,8 +28,7 @@ Pod managers
     :func:`update_pod_manager`, :func:`set_pod_manager_status`,
     :func:`delete_pod_manager`, :func:`ensure_pod_manager_for_url`.
 Devices
-    :func:`create_device`, :func:`create_devices`,
-    :func:`device_values_from_eem`, :func:`get_device`,
+    :func:`create_device`, :func:`create_devices`, :func:`get_device`,
     :func:`get_device_by_eeid`, :func:`find_device`, :func:`list_devices`,
     :func:`device_rows`, :func:`update_device`, :func:`update_devices`,
     :func:`compare_and_set_device`, :func:`delete_device`.
@@ -53,10 +52,10 @@ import datetime
 from urllib import parse as urlparse
 
 from ironic.common import exception
+from ironic.common.i18n import _
 from oslo_db import api as oslo_db_api
 from oslo_db import exception as db_exc
 from oslo_log import log
-from oslo_utils import strutils
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
@@ -105,66 +104,16 @@ def _check_fields(values, allowed, what):
     unknown = sorted(set(values) - allowed)
     if unknown:
         raise exception.InvalidParameterValue(
-            'Unknown %(what)s field(s): %(fields)s' %
+            _('Unknown %(what)s field(s): %(fields)s') %
             {'what': what, 'fields': ', '.join(unknown)})
 
 
 def _check_choice(values, field, choices):
     if field in values and values[field] not in choices:
         raise exception.InvalidParameterValue(
-            '%(field)s must be one of %(choices)s, not %(value)r' %
+            _('%(field)s must be one of %(choices)s, not %(value)r') %
             {'field': field, 'choices': ', '.join(choices),
              'value': values[field]})
-
-
-def normalize_url(url):
-    """Normalise an EEM URL so that one EEM is one pod manager.
-
-    Lower-cases the scheme and host and strips trailing slashes.
-
-    :param url: the URL of an EEM, ``http(s)://host[:port]/eem``.
-    :returns: the normalised URL.
-    :raises: InvalidParameterValue if it is not an http(s) URL with a host,
-        or if it carries credentials.
-    """
-    if not isinstance(url, str) or not url.strip():
-        raise exception.InvalidParameterValue(
-            'url must be a non-empty string')
-    parts = urlparse.urlsplit(url.strip())
-    if parts.scheme.lower() not in ('http', 'https') or not parts.hostname:
-        raise exception.InvalidParameterValue(
-            'url must be an http or https URL with a host, not %r' %
-            url.strip())
-    if parts.username or parts.password:
-        # NOTE(expether): never echo this URL, it holds a secret.
-        raise exception.InvalidParameterValue(
-            'url must not contain credentials; use the username and '
-            'password fields')
-    netloc = parts.hostname.lower()
-    if ':' in netloc:
-        netloc = '[%s]' % netloc
-    if parts.port:
-        netloc = '%s:%d' % (netloc, parts.port)
-    return urlparse.urlunsplit((parts.scheme.lower(), netloc,
-                                parts.path.rstrip('/'), parts.query, ''))
-
-
-def normalize_verify(verify):
-    """Normalise a TLS verification setting to ``True``/``False``/a path.
-
-    :param verify: a bool, a bool-like string or the path of a CA bundle.
-    :returns: ``'True'``, ``'False'`` or the path.
-    :raises: InvalidParameterValue for an empty value.
-    """
-    if isinstance(verify, bool):
-        return str(verify)
-    if not isinstance(verify, str) or not verify.strip():
-        raise exception.InvalidParameterValue(
-            'verify must be true, false or the path of a CA bundle')
-    value = strutils.bool_from_string(verify, strict=False, default=None)
-    if value is None:
-        return verify.strip()
-    return str(value)
 
 
 def normalize_eeid(eeid):
@@ -181,8 +130,8 @@ def normalize_eeid(eeid):
         eeid.strip() if isinstance(eeid, str) else None)
     if value is None:
         raise exception.InvalidParameterValue(
-            'EE id must be 0x followed by 10 to 12 hexadecimal digits, not '
-            '%r' % (eeid,))
+            _('EE id must be 0x followed by 10 to 12 hexadecimal digits, not '
+              '%r') % (eeid,))
     return value
 
 
@@ -193,7 +142,7 @@ def _duplicate_to_conflict(exc, what, values):
     # value, the password included; build our own from safe fields.
     shown = ', '.join('%s=%s' % (c, values.get(c)) for c in columns
                       if c != 'password')
-    return exception.Conflict('A %(what)s with %(shown)s already exists' %
+    return exception.Conflict(_('A %(what)s with %(shown)s already exists') %
                               {'what': what, 'shown': shown or '?'})
 
 
@@ -203,13 +152,14 @@ def _duplicate_to_conflict(exc, what, values):
 def _pod_manager_values(values):
     values = dict(values)
     if 'url' in values:
-        values['url'] = normalize_url(values['url'])
+        values['url'] = driver_utils.normalize_url(values['url'])
     if 'verify' in values:
-        values['verify'] = normalize_verify(values['verify'])
+        values['verify'] = str(driver_utils.normalize_verify(
+            values['verify'], field='verify'))
     if 'name' in values and (not isinstance(values['name'], str)
                              or not values['name'].strip()):
         raise exception.InvalidParameterValue(
-            'name must be a non-empty string')
+            _('name must be a non-empty string'))
     _check_choice(values, 'status', models.POD_MANAGER_STATUSES)
     return values
 
@@ -229,12 +179,12 @@ def create_pod_manager(values):
     for field in ('name', 'url'):
         if not values.get(field):
             raise exception.InvalidParameterValue(
-                'A pod manager needs a %s' % field)
+                _('A pod manager needs a %s') % field)
     values = _pod_manager_values(values)
     values.setdefault('uuid', uuidutils.generate_uuid())
     if values.get('driver', driver_utils.DRIVER) != driver_utils.DRIVER:
         raise exception.InvalidParameterValue(
-            'driver must be %(driver)s, not %(value)r' %
+            _('driver must be %(driver)s, not %(value)r') %
             {'driver': driver_utils.DRIVER, 'value': values['driver']})
     return _insert(models.PodManager(**values), 'pod manager', values)
 
@@ -256,7 +206,7 @@ def _get_by_uuid(model, uuid, label):
         record = s.scalars(sa.select(model).where(
             model.uuid == uuid)).first()
     if record is None:
-        raise exception.NotFound('%s %s could not be found' % (label, uuid))
+        raise exception.NotFound(_('%s %s could not be found') % (label, uuid))
     return record
 
 
@@ -278,12 +228,12 @@ def get_pod_manager_by_url(url):
     :raises: NotFound if there is none.
     :raises: InvalidParameterValue if the URL is malformed.
     """
-    url = normalize_url(url)
+    url = driver_utils.normalize_url(url)
     with session.reader() as s:
         podm = s.scalars(sa.select(models.PodManager).where(
             models.PodManager.url == url)).first()
     if podm is None:
-        raise exception.NotFound('No pod manager has the URL %s' % url)
+        raise exception.NotFound(_('No pod manager has the URL %s') % url)
     return podm
 
 
@@ -317,7 +267,7 @@ def update_pod_manager(podm_uuid, values):
                 models.PodManager.uuid == podm_uuid)).first()
             if podm is None:
                 raise exception.NotFound(
-                    'Pod manager %s could not be found' % podm_uuid)
+                    _('Pod manager %s could not be found') % podm_uuid)
             podm.update(values)
             s.flush()
     except db_exc.DBDuplicateEntry as e:
@@ -364,7 +314,7 @@ def delete_pod_manager(podm_uuid):
         if s.scalars(sa.select(models.PodManager.id).where(
                 models.PodManager.uuid == podm_uuid)).first() is None:
             raise exception.NotFound(
-                'Pod manager %s could not be found' % podm_uuid)
+                _('Pod manager %s could not be found') % podm_uuid)
         # NOTE(expether): delete what nobody holds first, then count what
         # is left inside the same transaction; a concurrent claim either
         # committed before (its row is kept and counted) or finds no row.
@@ -375,8 +325,8 @@ def delete_pod_manager(podm_uuid):
             dev.pod_manager_uuid == podm_uuid))
         if held:
             raise exception.Conflict(
-                'Pod manager %(podm)s cannot be deleted: %(count)d of its '
-                'devices are held by nodes; release them first' %
+                _('Pod manager %(podm)s cannot be deleted: %(count)d of its '
+                  'devices are held by nodes; release them first') %
                 {'podm': podm_uuid, 'count': held})
         _execute(s, sa.delete(models.Lease).where(
             models.Lease.pod_manager_uuid == podm_uuid))
@@ -409,7 +359,7 @@ def ensure_pod_manager_for_url(url, username=None, password=None,
     :returns: a :class:`~models.PodManager`.
     :raises: InvalidParameterValue for a malformed URL.
     """
-    url = normalize_url(url)
+    url = driver_utils.normalize_url(url)
     try:
         return get_pod_manager_by_url(url)
     except exception.NotFound:
@@ -447,30 +397,6 @@ def _device_values(values, allowed):
     return values
 
 
-def device_values_from_eem(eem_device):
-    """The descriptive columns of a device, from EEM's view of it.
-
-    State, holder and purpose are left to the caller (discovery or a
-    claim), which knows which node a group belongs to.
-
-    :param eem_device: an :class:`ironic_expether.eem.Device` (an EEIO).
-    :returns: a dict for :func:`create_devices` or :func:`update_devices`.
-    """
-    return {
-        'eeid': eem_device.id.lower(),
-        'kind': models.KIND_EEIO,
-        'type': eem_device.pci_type,
-        'vendor_name': eem_device.pci_vendor_name,
-        'device_name': eem_device.pci_device_name,
-        'pci_vendor_id': eem_device.pci_vendor_id,
-        'pci_device_id': eem_device.pci_device_id,
-        'pci_class': eem_device.pci_class,
-        'mac_address': eem_device.mac_address,
-        'model': eem_device.type,
-        'group_id': eem_device.group_id,
-    }
-
-
 @_retry_on_contention
 def create_devices(podm_uuid, values_list, returning=True):
     """Add devices to a pod manager's pool in one transaction.
@@ -491,7 +417,7 @@ def create_devices(podm_uuid, values_list, returning=True):
     for values in values_list:
         values = _device_values(values, _DEVICE_FIELDS)
         if 'eeid' not in values:
-            raise exception.InvalidParameterValue('A device needs an eeid')
+            raise exception.InvalidParameterValue(_('A device needs an eeid'))
         values.setdefault('uuid', uuidutils.generate_uuid())
         values.setdefault('kind', models.KIND_EEIO)
         values.setdefault('state', models.DEVICE_FREE)
@@ -504,7 +430,7 @@ def create_devices(podm_uuid, values_list, returning=True):
             if s.scalars(sa.select(models.PodManager.id).where(
                     models.PodManager.uuid == podm_uuid)).first() is None:
                 raise exception.NotFound(
-                    'Pod manager %s could not be found' % podm_uuid)
+                    _('Pod manager %s could not be found') % podm_uuid)
             if not returning:
                 # NOTE(expether): an ORM bulk INSERT: the columns'
                 # defaults (created_at) apply, no object is built.
@@ -515,9 +441,9 @@ def create_devices(podm_uuid, values_list, returning=True):
             s.flush()
     except db_exc.DBDuplicateEntry as e:
         raise exception.Conflict(
-            'A device with the same %(cols)s already exists in pod manager '
-            '%(podm)s' % {'cols': ', '.join(e.columns) or 'EE id',
-                          'podm': podm_uuid}) from None
+            _('A device with the same %(cols)s already exists in pod manager '
+              '%(podm)s') % {'cols': ', '.join(e.columns) or 'EE id',
+                             'podm': podm_uuid}) from None
     return rows
 
 
@@ -558,7 +484,7 @@ def get_device_by_eeid(podm_uuid, eeid):
             models.Device.eeid == eeid)).first()
     if device is None:
         raise exception.NotFound(
-            'Device %(eeid)s could not be found in pod manager %(podm)s' %
+            _('Device %(eeid)s could not be found in pod manager %(podm)s') %
             {'eeid': eeid, 'podm': podm_uuid})
     return device
 
@@ -578,22 +504,22 @@ def find_device(ref, podm_uuid=None):
         device = get_device(ref)
         if podm_uuid is not None and device.pod_manager_uuid != podm_uuid:
             raise exception.NotFound(
-                'Device %(dev)s could not be found in pod manager '
-                '%(podm)s' % {'dev': ref, 'podm': podm_uuid})
+                _('Device %(dev)s could not be found in pod manager '
+                  '%(podm)s') % {'dev': ref, 'podm': podm_uuid})
         return device
     if not eem.is_valid_eeid(ref):
         raise exception.InvalidParameterValue(
-            'A device reference must be a uuid or an EE id (0x and 10 to '
-            '12 hexadecimal digits), not %r' % (ref,))
+            _('A device reference must be a uuid or an EE id (0x and 10 to '
+              '12 hexadecimal digits), not %r') % (ref,))
     if podm_uuid is not None:
         return get_device_by_eeid(podm_uuid, ref)
     devices = list_devices(eeid=ref)
     if not devices:
-        raise exception.NotFound('Device %s could not be found' % ref)
+        raise exception.NotFound(_('Device %s could not be found') % ref)
     if len(devices) > 1:
         raise exception.InvalidParameterValue(
-            'EE id %s is known in several pod managers; use the device '
-            'uuid' % ref)
+            _('EE id %s is known in several pod managers; use the device '
+              'uuid') % ref)
     return devices[0]
 
 
@@ -702,10 +628,10 @@ def update_device(device_uuid, values, expected=None):
     if not compare_and_set_device(device_uuid, expected or {}, values):
         device = get_device(device_uuid)
         raise exception.Conflict(
-            'Device %(dev)s (%(eeid)s) changed meanwhile: it is %(state)s'
-            '%(holder)s' % {'dev': device.uuid, 'eeid': device.eeid,
-                            'state': device.state,
-                            'holder': _holder(device)})
+            _('Device %(dev)s (%(eeid)s) changed meanwhile: it is %(state)s'
+              '%(holder)s') % {'dev': device.uuid, 'eeid': device.eeid,
+                               'state': device.state,
+                               'holder': _holder(device)})
     return get_device(device_uuid)
 
 
@@ -757,8 +683,8 @@ def delete_device(device_uuid):
     if result.rowcount != 1:
         device = get_device(device_uuid)
         raise exception.Conflict(
-            'Device %(dev)s (%(eeid)s) cannot be deleted: it is '
-            '%(state)s%(holder)s' %
+            _('Device %(dev)s (%(eeid)s) cannot be deleted: it is '
+              '%(state)s%(holder)s') %
             {'dev': device.uuid, 'eeid': device.eeid, 'state': device.state,
              'holder': _holder(device)})
 
@@ -775,10 +701,11 @@ def _flavor_values(values):
     if 'name' in values and (not isinstance(values['name'], str)
                              or not values['name'].strip()):
         raise exception.InvalidParameterValue(
-            'name must be a non-empty string')
+            _('name must be a non-empty string'))
     if values.get('properties') is not None and not isinstance(
             values['properties'], dict):
-        raise exception.InvalidParameterValue('properties must be an object')
+        raise exception.InvalidParameterValue(
+            _('properties must be an object'))
     return dict(values)
 
 
@@ -794,7 +721,7 @@ def create_flavor(values):
     """
     values = _flavor_values(values)
     if not values.get('name'):
-        raise exception.InvalidParameterValue('A flavor needs a name')
+        raise exception.InvalidParameterValue(_('A flavor needs a name'))
     values.setdefault('uuid', uuidutils.generate_uuid())
     values.setdefault('properties', {})
     return _insert(models.Flavor(**values), 'flavor', values)
@@ -831,12 +758,12 @@ def update_flavor(flavor_uuid, values):
     """
     values = _flavor_values(values)
     if 'uuid' in values:
-        raise exception.InvalidParameterValue('uuid cannot be changed')
+        raise exception.InvalidParameterValue(_('uuid cannot be changed'))
     with session.writer() as s:
         flavor = s.scalars(sa.select(models.Flavor).where(
             models.Flavor.uuid == flavor_uuid)).first()
         if flavor is None:
-            raise exception.NotFound('Flavor %s could not be found' %
+            raise exception.NotFound(_('Flavor %s could not be found') %
                                      flavor_uuid)
         flavor.update(values)
         s.flush()
@@ -854,7 +781,7 @@ def delete_flavor(flavor_uuid):
         result = _execute(s, sa.delete(models.Flavor).where(
             models.Flavor.uuid == flavor_uuid))
     if result.rowcount != 1:
-        raise exception.NotFound('Flavor %s could not be found' %
+        raise exception.NotFound(_('Flavor %s could not be found') %
                                  flavor_uuid)
 
 
@@ -883,7 +810,7 @@ def _insert_lease(podm_uuid, holder, now, expires_at):
     except db_exc.DBDuplicateEntry:
         return False
     except db_exc.DBReferenceError:
-        raise exception.NotFound('Pod manager %s could not be found' %
+        raise exception.NotFound(_('Pod manager %s could not be found') %
                                  podm_uuid) from None
     return True
 
@@ -966,7 +893,7 @@ def record_enrollment(podm_uuid, eeid, node_uuid):
     except db_exc.DBDuplicateEntry:
         return False
     except db_exc.DBReferenceError:
-        raise exception.NotFound('Pod manager %s could not be found' %
+        raise exception.NotFound(_('Pod manager %s could not be found') %
                                  podm_uuid) from None
     return True
 

@@ -64,6 +64,21 @@ _TREE = {
     'ironic_expether/emulator/__init__.py': 'import json\n',
     'ironic_expether/tests/__init__.py': (
         'from ironic_expether.drivers import vendor\n'),
+    'ironic_expether/tests/unit/__init__.py': '',
+    'ironic_expether/tests/unit/base.py': (
+        'from ironic_expether.eem_access import utils\n'),
+    'ironic_expether/tests/unit/pool/__init__.py': '',
+    'ironic_expether/tests/unit/pool/test_claims.py': (
+        'from ironic_expether.emulator import inventory\n'
+        'from ironic_expether.pool import claims\n'
+        'from ironic_expether.tests.unit import base\n'),
+    'ironic_expether/tests/unit/drivers/__init__.py': '',
+    'ironic_expether/tests/unit/drivers/base.py': (
+        'from ironic_expether.drivers import vendor\n'
+        'from ironic_expether.tests.unit import base\n'),
+    'ironic_expether/tests/unit/drivers/test_vendor.py': (
+        'from ironic_expether.pool import claims\n'
+        'from ironic_expether.tests.unit.drivers import base\n'),
 }
 
 
@@ -88,6 +103,7 @@ class CheckLayersTestCase(base.BaseTestCase):
     def test_project_tree_passes(self):
         self.assertEqual([], check_layers.check(ROOT))
         self.assertEqual(0, check_layers.main([ROOT]))
+        self.assertEqual([], check_layers.check_tests(ROOT))
 
     def test_small_tree_passes(self):
         self.assertEqual([], check_layers.check(self.root))
@@ -161,3 +177,47 @@ class CheckLayersTestCase(base.BaseTestCase):
             {('ironic_expether.pool.compose',
               'ironic_expether.drivers.vendor'): 'a test'}))
         self.assertEqual([], check_layers.check(self.root))
+
+    def test_test_importing_a_higher_layer_fails(self):
+        self._write('ironic_expether/tests/unit/pool/test_claims.py',
+                    'from ironic_expether.pool import claims\n'
+                    'def f():\n'
+                    '    from ironic_expether.drivers import vendor\n')
+        self.assertEqual([], check_layers.check(self.root))
+        problems = check_layers.check_tests(self.root)
+        self.assertEqual(1, len(problems))
+        self.assertIn('test_claims.py:3:', problems[0])
+        self.assertIn('a test of layer pool imports layer drivers',
+                      problems[0])
+        self.assertEqual(1, check_layers.main([self.root]))
+
+    def test_test_importing_a_higher_layers_helper_fails(self):
+        problems = self._plant_test(
+            'ironic_expether/tests/unit/pool/test_claims.py',
+            'from ironic_expether.tests.unit.drivers import base\n')
+        self.assertEqual(1, len(problems))
+        self.assertIn('ironic_expether.tests.unit.drivers.base',
+                      problems[0])
+        self.assertIn('a test of layer pool imports layer drivers',
+                      problems[0])
+
+    def test_shared_test_helper_importing_the_pool_fails(self):
+        problems = self._plant_test(
+            'ironic_expether/tests/unit/base.py',
+            'from ironic_expether.pool import claims\n')
+        self.assertEqual(1, len(problems))
+        self.assertIn('a test of layer eem_access imports layer pool',
+                      problems[0])
+
+    def test_test_allowlist_lets_one_import_through(self):
+        self._write('ironic_expether/tests/unit/pool/test_claims.py',
+                    'from ironic_expether.drivers import vendor\n')
+        self.useFixture(fixtures.MockPatchObject(
+            check_layers, 'TESTS_ALLOWLIST',
+            {('ironic_expether.tests.unit.pool.test_claims',
+              'ironic_expether.drivers.vendor'): 'a test'}))
+        self.assertEqual([], check_layers.check_tests(self.root))
+
+    def _plant_test(self, path, text):
+        self._write(path, text)
+        return check_layers.check_tests(self.root)

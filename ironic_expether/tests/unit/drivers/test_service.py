@@ -26,10 +26,11 @@ from oslo_utils import timeutils
 from ironic_expether.pool import claims
 from ironic_expether.pool.db import api
 from ironic_expether.pool import describe
-from ironic_expether.tests.unit.valence import fakes
+from ironic_expether.tests.unit.drivers import base
+from ironic_expether.tests.unit.pool import fakes
 
 
-class ServiceStepsTestCase(fakes.ComposeTestCase):
+class ServiceStepsTestCase(base.ComposeTestCase):
 
     def setUp(self):
         super().setUp()

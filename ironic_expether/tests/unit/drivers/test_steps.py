@@ -19,10 +19,11 @@ from ironic.conductor import task_manager
 
 from ironic_expether.pool import compose
 from ironic_expether.pool.db import api
-from ironic_expether.tests.unit.valence import fakes
+from ironic_expether.tests.unit.drivers import base
+from ironic_expether.tests.unit.pool import fakes
 
 
-class DeviceStepsTestCase(fakes.ComposeTestCase):
+class DeviceStepsTestCase(base.ComposeTestCase):
 
     def setUp(self):
         super().setUp()

@@ -19,7 +19,7 @@ from ironic.tests import base as test_base
 
 from ironic_expether import eem
 from ironic_expether.eem_access import fabric
-from ironic_expether.tests.unit.drivers import base
+from ironic_expether.tests.unit import base
 
 UPDATE_TIME = 1521117379726
 

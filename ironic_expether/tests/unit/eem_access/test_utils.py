@@ -25,7 +25,7 @@ from oslo_utils import uuidutils
 
 from ironic_expether import eem
 from ironic_expether.eem_access import utils
-from ironic_expether.tests.unit.drivers import base
+from ironic_expether.tests.unit import base
 
 
 @ddt.ddt
@@ -391,7 +391,14 @@ class BMCKindTestCase(db_base.DbTestCase):
             self.assertEqual(expected, utils.bmc_kind(node), info)
 
 
-class EEMPowerStateTestCase(base.DriverTestCase):
+class EEMPowerStateTestCase(base.ExpEtherTestCase):
+
+    def setUp(self):
+        super().setUp()
+        # One EEM request per power read, no shared snapshot.
+        self.config(power_state_cache_ttl=0, group='expether')
+        self.node = obj_utils.create_test_node(
+            self.context, driver='expether', driver_info=dict(base.INFO))
 
     def test_states(self):
         for power, expected in (('on', states.POWER_ON),

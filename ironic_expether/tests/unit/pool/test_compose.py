@@ -14,15 +14,18 @@
 
 """Composition: server engine choice, device attachment, rollback, manage."""
 
+from unittest import mock
+
 from ironic.common import exception
 from ironic.common import states
 from ironic import objects
 
+from ironic_expether import eem
 from ironic_expether.pool import claims
 from ironic_expether.pool import compose
 from ironic_expether.pool.db import api
 from ironic_expether.pool import podm as podm_api
-from ironic_expether.tests.unit.valence import fakes
+from ironic_expether.tests.unit.pool import fakes
 
 
 class ComposeTestCase(fakes.ComposeTestCase):
@@ -157,10 +160,10 @@ class ComposeTestCase(fakes.ComposeTestCase):
         sv2 = self.fabric.add_eesv(2)
         self.enroll(9, uuid=podm_api.node_uuid_for(self.podm.uuid, sv1),
                     driver_info={})
-        with fakes.mock.patch.object(podm_api, 'nodes_of_pod_manager',
-                                     autospec=True,
-                                     side_effect=lambda c, p: {}):
-            with fakes.mock.patch.object(
+        with mock.patch.object(podm_api, 'nodes_of_pod_manager',
+                               autospec=True,
+                               side_effect=lambda c, p: {}):
+            with mock.patch.object(
                     compose.random, 'random', autospec=True,
                     side_effect=[0.1, 0.9]):
                 node = compose.compose(self.context, 'n1',
@@ -176,7 +179,7 @@ class ComposeTestCase(fakes.ComposeTestCase):
         self.assertGreater(len(firsts), 1)
 
     def test_selection_prefers_fewest_used(self):
-        devices = [fakes.eem.Device(r) for r in (
+        devices = [eem.Device(r) for r in (
             {'id': fakes.eesv_id(1), 'status': 'eesv', 'group_id': '300'},
             {'id': fakes.eeio_id(1), 'status': 'eeio', 'group_id': '300'},
             {'id': fakes.eesv_id(2), 'status': 'eesv', 'group_id': '4094'})]

@@ -24,6 +24,7 @@ from ironic_expether import eem
 from ironic_expether.pool.db import api
 from ironic_expether.pool.db import models
 from ironic_expether.pool.db import session
+from ironic_expether.pool import reconcile
 from ironic_expether.tests.unit.pool import base
 
 PASSWORD = 'S3cret-pw'
@@ -388,7 +389,7 @@ class DeviceTestCase(base.PoolTestCase):
             'group_id': '4093', 'mac_address': '8c:df:9d:53:5b:14',
             'pcie_class_code': '0x010802', 'pcie_vendor_id': '0x144d',
             'pcie_device_id': '0xa808'})
-        values = api.device_values_from_eem(eem_device)
+        values = reconcile.device_values_from_eem(eem_device)
         self.assertEqual('0x8cdf9d535b14', values['eeid'])
         self.assertEqual('SSD', values['type'])
         self.assertEqual('40g', values['model'])

@@ -19,17 +19,14 @@ import gc
 from unittest import mock
 
 import ddt
-from futurist import periodics as futurist_periodics
 from ironic.common import exception
 from ironic.common import states
-from ironic.conductor import periodics
 from ironic import objects
 from ironic.tests.unit.objects import utils as obj_utils
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 
-from ironic_expether.drivers import power
 from ironic_expether import eem
 from ironic_expether.eem_access import snapshot
 from ironic_expether.eem_access import utils as driver_utils
@@ -41,6 +38,7 @@ from ironic_expether.pool.db import session
 from ironic_expether.pool import discovery
 from ironic_expether.pool import podm as podm_api
 from ironic_expether.pool import reconcile
+from ironic_expether.tests.unit import base as unit_base
 from ironic_expether.tests.unit.pool import base
 
 GPU = inventory.PCI_CATALOGUE['GPU'][1][0]
@@ -51,18 +49,13 @@ IO = ['0x8cdf9d1000%02x' % i for i in range(10)]
 
 
 def eesv(eeid, group_id='4094', power_status='on'):
-    raw = inventory.make_eesv(eeid)
-    raw.update(group_id=group_id, power_status=power_status)
-    return raw
+    return unit_base.raw_eesv(eeid, group_id=group_id, power=power_status,
+                              full=True)
 
 
 def eeio(eeid, card=GPU, group_id='4093', down=False):
-    raw = inventory.make_eeio(eeid, card)
-    raw['group_id'] = group_id
-    if down:
-        raw['notification_status0'] = ['down', 'down']
-        raw['notification_status1'] = ['down', 'down']
-    return raw
+    return unit_base.raw_eeio(eeid, group_id=group_id, up=not down,
+                              card=card)
 
 
 def eem_calls(client):
@@ -277,7 +270,7 @@ class DevicesTestCase(DiscoveryTestCase):
             self.sync()
         self.assertEqual(1, len(writes.statements))
         device = self.device(IO[0])
-        expected = db_api.device_values_from_eem(eem.Device.from_json(card))
+        expected = reconcile.device_values_from_eem(eem.Device.from_json(card))
         self.assertEqual(
             {k: expected[k] for k in reconcile.DESCRIPTIVE},
             {k: getattr(device, k) for k in reconcile.DESCRIPTIVE})
@@ -291,7 +284,7 @@ class DevicesTestCase(DiscoveryTestCase):
                 dict(eeio(IO[4]), pcie_vendor_id='0xffff')]
         for doc in docs * 2:
             dev = eem.Device.from_json(doc)
-            values = db_api.device_values_from_eem(dev)
+            values = reconcile.device_values_from_eem(dev)
             self.assertEqual(
                 tuple(values[k] for k in reconcile.DESCRIPTIVE),
                 descriptive(dev))
@@ -1020,46 +1013,6 @@ class LeaseTestCase(DiscoveryTestCase):
         self.set_pod(eeio(IO[0]))
         db_api.acquire_lease(self.podm.uuid, 'conductor-b', 120)
         self.assertEqual('SUCCESS', self.sync()[0]['status'])
-
-
-class PeriodicTestCase(DiscoveryTestCase):
-
-    def _task(self):
-        method = power.ExpEtherPower._expether_discovery
-        periodics.refresh_periodic_attributes(method)
-        return method
-
-    def test_spacing_from_config(self):
-        self.config(discovery_interval=42, group='expether')
-        method = self._task()
-        self.assertTrue(futurist_periodics.is_periodic(method))
-        self.assertTrue(method._is_periodic)
-        self.assertEqual(42, method._periodic_spacing)
-
-    def test_zero_disables(self):
-        self.config(discovery_interval=0, group='expether')
-        self.assertFalse(self._task()._is_periodic)
-
-    @mock.patch.object(discovery, 'sync', autospec=True)
-    def test_runs_sync_with_lease(self, mock_sync):
-        mock_sync.return_value = []
-        power.ExpEtherPower()._expether_discovery(mock.sentinel.manager,
-                                                  self.context)
-        mock_sync.assert_called_once_with(self.context, use_lease=True)
-
-    @mock.patch.object(discovery, 'sync', autospec=True)
-    def test_error_does_not_end_task(self, mock_sync):
-        mock_sync.side_effect = RuntimeError('boom')
-        power.ExpEtherPower()._expether_discovery(mock.sentinel.manager,
-                                                  self.context)
-
-    def test_end_to_end_with_lease(self):
-        self.set_pod(eeio(IO[0]))
-        power.ExpEtherPower()._expether_discovery(mock.sentinel.manager,
-                                                  self.context)
-        self.assertEqual(models.DEVICE_FREE, self.device(IO[0]).state)
-        self.assertEqual('conductor-a',
-                         db_api.get_lease(self.podm.uuid).holder)
 
 
 class SnapshotFeedTestCase(DiscoveryTestCase):

@@ -20,7 +20,7 @@ from ironic import objects
 
 from ironic_expether.pool.db import api
 from ironic_expether.pool import podm as podm_api
-from ironic_expether.tests.unit.valence import fakes
+from ironic_expether.tests.unit.pool import fakes
 
 
 class PodmTestCase(fakes.ComposeTestCase):

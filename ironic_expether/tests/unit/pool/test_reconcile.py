@@ -20,11 +20,10 @@ import datetime
 
 from oslotest import base
 
-from ironic_expether import eem
 from ironic_expether.emulator import inventory
-from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
 from ironic_expether.pool import reconcile
+from ironic_expether.tests.unit import base as unit_base
 
 GPU = inventory.PCI_CATALOGUE['GPU'][1][0]
 EESV1 = '0x8cdf9d000001'
@@ -39,21 +38,17 @@ Row = collections.namedtuple('Row', reconcile.DEVICE_COLUMNS)
 
 
 def eesv(eeid, group_id='4094'):
-    raw = inventory.make_eesv(eeid)
-    raw.update(group_id=group_id)
-    return eem.Device(raw)
+    return unit_base.eesv(eeid, group_id=group_id, full=True)
 
 
 def eeio(eeid, group_id='4093'):
-    raw = inventory.make_eeio(eeid, GPU)
-    raw['group_id'] = group_id
-    return eem.Device(raw)
+    return unit_base.eeio(eeid, group_id=group_id, card=GPU)
 
 
 def row(device, state, node_uuid=None, purpose=None, claimed_at=None,
         uuid=None, updated_at=None):
     """A pool row that agrees with EEM's description of the device."""
-    values = db_api.device_values_from_eem(device)
+    values = reconcile.device_values_from_eem(device)
     return Row(uuid=uuid or 'uuid-%s' % device.id, eeid=device.id,
                state=state, node_uuid=node_uuid, purpose=purpose,
                claimed_at=claimed_at, updated_at=updated_at,

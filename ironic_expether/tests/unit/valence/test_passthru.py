@@ -23,12 +23,13 @@ from ironic import objects
 from ironic.tests.unit.conductor import mgr_utils
 import oslo_messaging as messaging
 
+from ironic_expether.drivers import management
 from ironic_expether.drivers import power
 from ironic_expether import eem
 from ironic_expether.pool import compose
 from ironic_expether.pool.db import api
 from ironic_expether.pool import podm as podm_api
-from ironic_expether.tests.unit.valence import fakes
+from ironic_expether.tests.unit.pool import fakes
 from ironic_expether.valence import passthru
 
 UNKNOWN_UUID = '11111111-1111-1111-1111-111111111111'
@@ -39,6 +40,11 @@ class PassthruTestCase(mgr_utils.ServiceSetUpMixin, fakes.ComposeTestCase):
 
     def setUp(self):
         super().setUp()
+        # NOTE(expether): the conductor runs the passthru through the
+        # node's driver, whose BMC interfaces are cached per node.
+        for reset in (power.DELEGATES.reset, management.DELEGATES.reset):
+            reset()
+            self.addCleanup(reset)
         self._start_service()
 
     def driver_call(self, method, verb='GET', **body):

@@ -21,15 +21,11 @@ else is mocked: Ironic's database, objects, task manager and the pool run
 for real.
 """
 
-from unittest import mock
-
 from ironic.tests.unit.objects import utils as obj_utils
 from oslo_utils import uuidutils
 
-from ironic_expether.drivers import management
-from ironic_expether.drivers import power
 from ironic_expether import eem
-from ironic_expether.eem_access import utils as driver_utils
+from ironic_expether.tests.unit import base
 from ironic_expether.tests.unit.pool import base as pool_base
 
 EEM_URL = 'http://eem-1.test:8080/eem'
@@ -58,26 +54,19 @@ class Fabric(object):
 
     def add_eesv(self, n, group_id='4094', up=True, max_eeio_count=16,
                  power='on'):
-        status = ['up', 'up'] if up else ['down', 'down']
-        self.raw[eesv_id(n)] = {
-            'id': eesv_id(n), 'status': 'eesv', 'type': '40g',
-            'group_id': group_id, 'power_status': power,
-            'max_eeio_count': str(max_eeio_count),
-            'notification_status0': status, 'notification_status1': status,
-            'mac_address': '8c:df:9d:53:00:%02x' % n,
-            'serial_number': 'SV%02d' % n, 'model': 'EESV-40G',
-            'host_model': 'host%d' % n, 'host_serial_number': 'HS%d' % n}
+        self.raw[eesv_id(n)] = base.raw_eesv(
+            eesv_id(n), group_id=group_id, power=power,
+            max_eeio_count=max_eeio_count, up=up, link=False,
+            update_time=None, mac_address='8c:df:9d:53:00:%02x' % n,
+            serial_number='SV%02d' % n, model='EESV-40G',
+            host_model='host%d' % n, host_serial_number='HS%d' % n)
         return eesv_id(n)
 
     def add_eeio(self, n, pci_type='GPU', group_id='4093', up=True):
-        status = ['up', 'down'] if up else ['down', 'down']
-        self.raw[eeio_id(n)] = {
-            'id': eeio_id(n), 'status': 'eeio', 'type': '40g',
-            'group_id': group_id, 'notification_status0': status,
-            'notification_status1': status,
-            'mac_address': '8c:df:9d:91:00:%02x' % n,
-            'pcie_class_code': CLASS_CODES[pci_type],
-            'pcie_vendor_id': '0x10de', 'pcie_device_id': '0x1db6'}
+        self.raw[eeio_id(n)] = base.raw_eeio(
+            eeio_id(n), group_id=group_id, up=up,
+            class_code=CLASS_CODES[pci_type], link=False, update_time=None,
+            mac_address='8c:df:9d:91:00:%02x' % n)
         return eeio_id(n)
 
     def group(self, eeid):
@@ -117,32 +106,16 @@ class Fabric(object):
         record['group_id'] = '4093' if record['status'] == 'eeio' else '4094'
 
 
-class ComposeTestCase(pool_base.PoolTestCase):
+class ComposeTestCase(pool_base.PoolTestCase, base.ExpEtherTestCase):
     """Pool tables, expether enabled, EEM answered by a :class:`Fabric`."""
 
     def setUp(self):
         super().setUp()
-        self.config(enabled_hardware_types=['expether', 'fake-hardware'],
-                    enabled_power_interfaces=['expether', 'fake'],
-                    enabled_management_interfaces=['expether', 'fake'],
-                    enabled_vendor_interfaces=['expether', 'no-vendor',
-                                               'fake'],
-                    enabled_boot_interfaces=['fake'],
-                    enabled_deploy_interfaces=['fake'])
-        for reset in (driver_utils.clear_client_cache, power.DELEGATES.reset,
-                      management.DELEGATES.reset):
-            reset()
-            self.addCleanup(reset)
         self.fabric = Fabric()
-        self.client = mock.create_autospec(eem.EEMClient, instance=True)
         for name in ('api_version', 'list_devices', 'get_device',
                      'set_group', 'delete_group'):
             getattr(self.client, name).side_effect = getattr(self.fabric,
                                                              name)
-        patcher = mock.patch.object(driver_utils, 'get_client',
-                                    autospec=True, return_value=self.client)
-        self.mock_get_client = patcher.start()
-        self.addCleanup(patcher.stop)
         self.podm = self.create_podm(url=EEM_URL, password=PASSWORD)
 
     def add_pool_devices(self, podm, ids_types):
