@@ -80,12 +80,12 @@ def check_in_pool(node, method, ref):
     its claim, so a race is still answered right.
 
     :param node: the Ironic node.
-    :param method: ``'attach'`` or ``'detach'``.
+    :param method: ``'attach'``, ``'detach'`` or ``'release'``.
     :param ref: the checked ``resource_id`` (pool uuid or lower-case EE id).
-    :raises: NotFound for a pool uuid (or, on detach, an EE id) the node's
-        pod manager does not have.
+    :raises: NotFound for a pool uuid (or, on detach and release, an EE
+        id) the node's pod manager does not have.
     :raises: Conflict for a device that is not free (attach) or that the
-        node does not hold (detach).
+        node does not hold (detach, release).
     """
     info = utils.parse_driver_info(node)
     try:
@@ -113,8 +113,8 @@ def check_in_pool(node, method, ref):
                                      _describe(device))
     elif device.node_uuid != node.uuid:
         raise exception.Conflict(
-            _('detach: %(desc)s, not attached to node %(node)s.') %
-            {'desc': _describe(device), 'node': node.uuid})
+            _('%(method)s: %(desc)s, not attached to node %(node)s.') %
+            {'method': method, 'desc': _describe(device), 'node': node.uuid})
 
 
 #: Arguments of each passthru method: name -> (required, checker).
@@ -174,14 +174,19 @@ class ExpEtherVendor(service.ServiceStepsMixin, passthru.ValencePassthruMixin,
             key is missing, naming it.
         :raises: InvalidParameterValue on an unknown method or argument, or
             a malformed value, naming it.
-        :raises: NotFound, Conflict for an attach or detach the pool
-            already refuses (see :func:`check_in_pool`).
+        :raises: NotFound, Conflict for an attach, detach or release the
+            pool already refuses (see :func:`check_in_pool`).
         """
         utils.parse_driver_info(task.node)
         if method is None:
             return
         if method in passthru.NODE_METHODS:
-            return self.validate_node_method(task, method, **kwargs)
+            self.validate_node_method(task, method, **kwargs)
+            if method == 'release':
+                for ref in kwargs.get('resource_ids') or ():
+                    check_in_pool(task.node, method,
+                                  _check_resource_id(method, ref))
+            return
         kwargs.pop('http_method', None)
         spec = ARGUMENTS.get(method)
         if spec is None:
