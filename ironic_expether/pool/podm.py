@@ -180,6 +180,34 @@ def get_pod_manager(podm_uuid):
             _('podm_id: pod manager %s could not be found') % podm_uuid)
 
 
+def check_name_and_url_free(name, url):
+    """Refuse a new pod manager whose name or EEM another one has.
+
+    Reads the pool database only (no EEM I/O): the vendor interface runs
+    it before the call; :func:`register` refuses the same when it stores
+    the pod manager.
+
+    :param name: the new pod manager's name.
+    :param url: its EEM URL (a URL that is not valid matches none).
+    :raises: Conflict naming name or url.
+    """
+    for podm in db_api.list_pod_managers():
+        if podm.name == name:
+            raise exception.Conflict(
+                _('name: pod manager %(podm)s is already named %(name)s') %
+                {'podm': podm.uuid, 'name': name})
+        try:
+            taken = same_url(podm.url, url)
+        except ValueError:
+            # NOTE(expether): urllib's own errors (a bad port, a broken
+            # IPv6 literal): register names them.
+            taken = False
+        if taken:
+            raise exception.Conflict(
+                _('url: pod manager %(podm)s already has EEM %(url)s') %
+                {'podm': podm.uuid, 'url': driver_utils.safe_address(url)})
+
+
 def pod_manager_of_node(node, info=None):
     """The pod manager of a node's EEM, registered on first sight.
 
@@ -235,38 +263,6 @@ def _register_error(url, error):
         {'eem': where, 'err': error})
 
 
-def check_register(name, url):
-    """Refuse a pod manager the pool database already refuses (no EEM I/O).
-
-    :param name: the pod manager's name.
-    :param url: the EEM REST API URL, ending in ``/eem``.
-    :returns: the normalized URL.
-    :raises: InvalidParameterValue naming url for a URL that is not EEM's.
-    :raises: Conflict naming name or url if a pod manager has it.
-    """
-    try:
-        url = db_api.normalize_url(url)
-    except ValueError as e:
-        # NOTE(expether): urllib's own errors: a port that is not a
-        # number or out of range, a broken IPv6 literal.
-        raise exception.InvalidParameterValue(
-            _('url: not a valid URL: %s') % e)
-    if not url.rstrip('/').endswith('/eem') or '?' in url:
-        raise exception.InvalidParameterValue(
-            _('url: %s is not an EEM REST API URL (it must end in '
-              '/eem)') % driver_utils.safe_address(url))
-    for podm in db_api.list_pod_managers():
-        if podm.name == name:
-            raise exception.Conflict(
-                _('name: pod manager %(podm)s is already named %(name)s') %
-                {'podm': podm.uuid, 'name': name})
-        if same_url(podm.url, url):
-            raise exception.Conflict(
-                _('url: pod manager %(podm)s already has EEM %(url)s') %
-                {'podm': podm.uuid, 'url': driver_utils.safe_address(url)})
-    return url
-
-
 def register(name, url, username=None, password=None, verify=True):
     """Register an EEM as a pod manager, after asking it its API version.
 
@@ -283,7 +279,17 @@ def register(name, url, username=None, password=None, verify=True):
         unreachable or failing).
     :raises: Conflict if the name or the URL is taken.
     """
-    url = check_register(name, url)
+    try:
+        url = db_api.normalize_url(url)
+    except ValueError as e:
+        # NOTE(expether): urllib's own errors: a port that is not a
+        # number or out of range, a broken IPv6 literal.
+        raise exception.InvalidParameterValue(
+            _('url: not a valid URL: %s') % e)
+    if not url.rstrip('/').endswith('/eem') or '?' in url:
+        raise exception.InvalidParameterValue(
+            _('url: %s is not an EEM REST API URL (it must end in '
+              '/eem)') % driver_utils.safe_address(url))
     values = {'name': name, 'url': url,
               'username': username or None,
               'password': password or None,

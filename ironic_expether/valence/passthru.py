@@ -122,7 +122,7 @@ def _check_pod_manager(context, body):
 
 
 def _check_pod_manager_create(context, body):
-    podm_api.check_register(body['name'], body['url'])
+    podm_api.check_name_and_url_free(body['name'], body['url'])
 
 
 def _check_pod_manager_delete(context, body):

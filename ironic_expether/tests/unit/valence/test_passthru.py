@@ -571,10 +571,6 @@ class PassthruLogLevelTestCase(PassthruBase):
                 'name': 'other', 'url': self.podm.url + '/',
                 'authentication': [{'type': 'basic', 'auth_items': {
                     'username': 'a', 'password': 'pw-x'}}]}),
-            (exception.InvalidParameterValue, 'pod_managers', 'POST', {
-                'name': 'other', 'url': 'http://eem-9.test/not-eem',
-                'authentication': [{'type': 'basic', 'auth_items': {
-                    'username': 'a', 'password': 'pw-x'}}]}),
             (exception.NotFound, 'nodes', 'GET', {'uuid': UNKNOWN_UUID}),
             (exception.NotFound, 'compose', 'POST',
              {'name': 'n2', 'podm_id': UNKNOWN_UUID}),
