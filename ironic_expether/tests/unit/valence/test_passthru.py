@@ -25,6 +25,7 @@ from ironic.tests.unit.conductor import mgr_utils
 import oslo_messaging as messaging
 
 from ironic_expether.drivers import power
+from ironic_expether.drivers import vendor
 from ironic_expether import eem
 from ironic_expether.pool import compose
 from ironic_expether.pool.db import api
@@ -541,6 +542,9 @@ class PassthruLogLevelTestCase(PassthruBase):
         patcher = mock.patch.object(drivers_base, 'LOG', autospec=True)
         self.ironic_log = patcher.start()
         self.addCleanup(patcher.stop)
+        patcher = mock.patch.object(vendor, 'LOG', autospec=True)
+        self.vendor_log = patcher.start()
+        self.addCleanup(patcher.stop)
 
     _composed = PassthruTestCase._composed
 
@@ -616,6 +620,8 @@ class PassthruLogLevelTestCase(PassthruBase):
         before, after = self._mistakes()
         self.ironic_log.exception.assert_not_called()
         self.ironic_log.error.assert_not_called()
+        # Refused in validate: not even the method's one-line warning.
+        self.assertEqual([], self.vendor_log.mock_calls)
         # Refused as a whole: the held device of a partly wrong release
         # stays with its node.
         self.assertEqual(before, after)
@@ -624,14 +630,37 @@ class PassthruLogLevelTestCase(PassthruBase):
         self._mistakes()
         self.assertEqual([], self.client.mock_calls)
 
+    def test_mistakes_only_eem_tells_are_one_warning(self):
+        node = self._composed(['GPU'])
+        io = self.fabric.add_eeio(3)
+        cases = [
+            # The only server engine is taken: EEM's listing tells.
+            (exception.Conflict, 'compose', {'name': 'n2'}),
+            (exception.NotFound, 'manage',
+             {'node_index': fakes.eesv_id(7)}),
+            (exception.InvalidParameterValue, 'manage', {'node_index': io}),
+        ]
+        for error, method, body in cases:
+            self.vendor_log.reset_mock()
+            exc = self.assertFails(error, self.driver_call, method, 'POST',
+                                   **body)
+            self.vendor_log.warning.assert_called_once_with(mock.ANY, {
+                'method': method, 'code': exc.code, 'err': exc})
+            self.vendor_log.exception.assert_not_called()
+        self.ironic_log.exception.assert_not_called()
+        self.ironic_log.error.assert_not_called()
+        self.assertEqual([node.uuid], [n.uuid for n in objects.Node.list(
+            self.context)])
+
     def test_eem_fault_stays_an_error(self):
         self.fabric.add_eesv(1)
         self.client.list_devices.side_effect = eem.EEMConnectionError(
             'GET', 'devices/detail', 'refused')
         self.assertFails(exception.TemporaryFailure, self.driver_call,
                          'compose', 'POST', name='n1')
-        self.ironic_log.exception.assert_called_once_with(mock.ANY,
+        self.vendor_log.exception.assert_called_once_with(mock.ANY,
                                                           'compose')
+        self.vendor_log.warning.assert_not_called()
 
     def test_release_eem_fault_stays_an_error(self):
         node = self._composed(['GPU'])
@@ -641,5 +670,14 @@ class PassthruLogLevelTestCase(PassthruBase):
             'GET', 'devices/detail', 'refused')
         self.assertFails(exception.TemporaryFailure, self.node_call,
                          node.uuid, 'release')
-        self.ironic_log.exception.assert_called_once_with(mock.ANY,
+        self.vendor_log.exception.assert_called_once_with(mock.ANY,
                                                           'release')
+
+    def test_plugin_fault_stays_an_error(self):
+        with mock.patch.object(passthru.db_api, 'list_flavors',
+                               autospec=True,
+                               side_effect=ZeroDivisionError('bug')):
+            self.assertFails(exception.VendorPassthruException,
+                             self.driver_call, 'flavors')
+        self.vendor_log.exception.assert_called_once_with(mock.ANY,
+                                                          'flavors')
