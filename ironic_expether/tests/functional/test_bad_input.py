@@ -683,6 +683,10 @@ class BadInputTestCase(base.StackTestCase):
              {'node_index': node['driver_info']['eesv_id']}, 409),
             ('POST', DRIVER + 'sync', {'podm_id': RANDOM_UUID}, 404),
             ('DELETE', DRIVER + 'flavors', {'uuid': RANDOM_UUID}, 404),
+            # Only EEM can tell these: one WARNING line each.
+            ('POST', DRIVER + 'manage', {'node_index': '0x000000000001'},
+             404),
+            ('POST', DRIVER + 'manage', {'node_index': '{eeio}'}, 400),
         ]
         for method, path, body, status in mistakes:
             response = requests.request(
@@ -697,6 +701,9 @@ class BadInputTestCase(base.StackTestCase):
         errors = [line for line in lines
                   if ' ERROR ' in line or 'Traceback' in line]
         self.assertEqual([], errors, '\n'.join(errors[:40]))
+        warnings = [line for line in lines
+                    if 'Passthru method manage refused a request' in line]
+        self.assertEqual(2, len(warnings), '\n'.join(lines[-40:]))
 
     def _start_basic_auth_facade(self):
         path = os.path.join(self.workdir, 'htpasswd')
