@@ -180,34 +180,6 @@ def get_pod_manager(podm_uuid):
             _('podm_id: pod manager %s could not be found') % podm_uuid)
 
 
-def check_name_and_url_free(name, url):
-    """Refuse a new pod manager whose name or EEM another one has.
-
-    Reads the pool database only (no EEM I/O): the vendor interface runs
-    it before the call; :func:`register` refuses the same when it stores
-    the pod manager.
-
-    :param name: the new pod manager's name.
-    :param url: its EEM URL (a URL that is not valid matches none).
-    :raises: Conflict naming name or url.
-    """
-    for podm in db_api.list_pod_managers():
-        if podm.name == name:
-            raise exception.Conflict(
-                _('name: pod manager %(podm)s is already named %(name)s') %
-                {'podm': podm.uuid, 'name': name})
-        try:
-            taken = same_url(podm.url, url)
-        except ValueError:
-            # NOTE(expether): urllib's own errors (a bad port, a broken
-            # IPv6 literal): register names them.
-            taken = False
-        if taken:
-            raise exception.Conflict(
-                _('url: pod manager %(podm)s already has EEM %(url)s') %
-                {'podm': podm.uuid, 'url': driver_utils.safe_address(url)})
-
-
 def pod_manager_of_node(node, info=None):
     """The pod manager of a node's EEM, registered on first sight.
 

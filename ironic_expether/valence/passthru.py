@@ -121,10 +121,6 @@ def _check_pod_manager(context, body):
         db_api.get_pod_manager(body['uuid'])
 
 
-def _check_pod_manager_create(context, body):
-    podm_api.check_name_and_url_free(body['name'], body['url'])
-
-
 def _check_pod_manager_delete(context, body):
     podm = db_api.get_pod_manager(body['uuid'])
     held = db_api.list_devices(podm_uuid=podm.uuid,
@@ -186,7 +182,6 @@ def _check_flavor(context, body):
 #: answered right.
 _PRECHECKS = {
     ('pod_managers', 'GET'): _check_pod_manager,
-    ('pod_managers', 'POST'): _check_pod_manager_create,
     ('pod_managers', 'DELETE'): _check_pod_manager_delete,
     ('device', 'GET'): _check_device,
     ('nodes', 'GET'): _check_node,

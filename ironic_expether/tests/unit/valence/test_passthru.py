@@ -567,14 +567,6 @@ class PassthruLogLevelTestCase(PassthruBase):
              {'uuid': UNKNOWN_UUID}),
             (exception.Conflict, 'pod_managers', 'DELETE',
              {'uuid': self.podm.uuid}),
-            (exception.Conflict, 'pod_managers', 'POST', {
-                'name': self.podm.name, 'url': 'http://eem-9.test/eem',
-                'authentication': [{'type': 'basic', 'auth_items': {
-                    'username': 'a', 'password': 'pw-x'}}]}),
-            (exception.Conflict, 'pod_managers', 'POST', {
-                'name': 'other', 'url': self.podm.url + '/',
-                'authentication': [{'type': 'basic', 'auth_items': {
-                    'username': 'a', 'password': 'pw-x'}}]}),
             (exception.NotFound, 'nodes', 'GET', {'uuid': UNKNOWN_UUID}),
             (exception.NotFound, 'compose', 'POST',
              {'name': 'n2', 'podm_id': UNKNOWN_UUID}),
