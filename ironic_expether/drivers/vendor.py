@@ -32,9 +32,13 @@ ValencePassthruMixin`, the deploy/clean steps from
 interface lists both where they meet.
 """
 
+import functools
+import types
+
 from ironic.common import exception
 from ironic.common.i18n import _
 from ironic.drivers import base
+from oslo_log import log
 from oslo_utils import uuidutils
 
 from ironic_expether.drivers import service
@@ -47,6 +51,46 @@ from ironic_expether.pool.db import api as db_api
 from ironic_expether.pool.db import models
 from ironic_expether.valence import passthru
 from ironic_expether.valence import views
+
+
+LOG = log.getLogger(__name__)
+
+
+def brief_user_errors(name, func):
+    """A passthru route's function that logs a user's mistake in one line.
+
+    Ironic's passthru wrapper logs every error of a passthru method as an
+    ERROR with a traceback. ``validate`` refuses most mistakes before it;
+    this covers those only EEM can tell (``compose`` when no server engine
+    is free, ``manage`` of an EE id EEM does not know). It calls the
+    method without Ironic's wrapper (``__wrapped__``) and logs as that
+    wrapper does, except an answer below 500: one WARNING line.
+
+    :param name: the passthru method's name.
+    :param func: the route's bound method, as Ironic built it.
+    :returns: the function the route calls instead.
+    """
+    inner = getattr(func, '__wrapped__', None)
+    if inner is None or getattr(func, '__self__', None) is None:
+        return func
+    inner = types.MethodType(inner, func.__self__)
+
+    @functools.wraps(func)
+    def call(*args, **kwargs):
+        try:
+            return inner(*args, **kwargs)
+        except exception.IronicException as e:
+            if 400 <= int(e.code) < 500:
+                LOG.warning('Passthru method %(method)s refused a request '
+                            '(%(code)s): %(err)s',
+                            {'method': name, 'code': int(e.code), 'err': e})
+            else:
+                LOG.exception('vendor_passthru failed with method %s', name)
+            raise
+        except Exception as e:
+            LOG.exception('vendor_passthru failed with method %s', name)
+            raise exception.VendorPassthruException(message=e) from e
+    return call
 
 
 def _check_resource_id(method, value):
@@ -80,12 +124,12 @@ def check_in_pool(node, method, ref):
     its claim, so a race is still answered right.
 
     :param node: the Ironic node.
-    :param method: ``'attach'`` or ``'detach'``.
+    :param method: ``'attach'``, ``'detach'`` or ``'release'``.
     :param ref: the checked ``resource_id`` (pool uuid or lower-case EE id).
-    :raises: NotFound for a pool uuid (or, on detach, an EE id) the node's
-        pod manager does not have.
+    :raises: NotFound for a pool uuid (or, on detach and release, an EE
+        id) the node's pod manager does not have.
     :raises: Conflict for a device that is not free (attach) or that the
-        node does not hold (detach).
+        node does not hold (detach, release).
     """
     info = utils.parse_driver_info(node)
     try:
@@ -113,8 +157,8 @@ def check_in_pool(node, method, ref):
                                      _describe(device))
     elif device.node_uuid != node.uuid:
         raise exception.Conflict(
-            _('detach: %(desc)s, not attached to node %(node)s.') %
-            {'desc': _describe(device), 'node': node.uuid})
+            _('%(method)s: %(desc)s, not attached to node %(node)s.') %
+            {'method': method, 'desc': _describe(device), 'node': node.uuid})
 
 
 #: Arguments of each passthru method: name -> (required, checker).
@@ -154,6 +198,12 @@ class ExpEtherVendor(service.ServiceStepsMixin, passthru.ValencePassthruMixin,
     DeviceStepsMixin`).
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for routes in (self.vendor_routes, self.driver_routes):
+            for name, route in routes.items():
+                route['func'] = brief_user_errors(name, route['func'])
+
     def get_properties(self):
         """Return the properties of the interface.
 
@@ -174,14 +224,19 @@ class ExpEtherVendor(service.ServiceStepsMixin, passthru.ValencePassthruMixin,
             key is missing, naming it.
         :raises: InvalidParameterValue on an unknown method or argument, or
             a malformed value, naming it.
-        :raises: NotFound, Conflict for an attach or detach the pool
-            already refuses (see :func:`check_in_pool`).
+        :raises: NotFound, Conflict for an attach, detach or release the
+            pool already refuses (see :func:`check_in_pool`).
         """
         utils.parse_driver_info(task.node)
         if method is None:
             return
         if method in passthru.NODE_METHODS:
-            return self.validate_node_method(task, method, **kwargs)
+            self.validate_node_method(task, method, **kwargs)
+            if method == 'release':
+                for ref in kwargs.get('resource_ids') or ():
+                    check_in_pool(task.node, method,
+                                  _check_resource_id(method, ref))
+            return
         kwargs.pop('http_method', None)
         spec = ARGUMENTS.get(method)
         if spec is None:

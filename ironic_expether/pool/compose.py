@@ -436,6 +436,32 @@ def undo_stale_compositions(context, podm, client, candidates):
     return undone
 
 
+def check_compose(context, name, podm_uuid=None, types=()):
+    """Refuse a compose request the pool database already refuses.
+
+    Reads the pool and Ironic databases only, never EEM: the vendor
+    interface runs it before the call too (see
+    :meth:`ironic_expether.valence.passthru.ValencePassthruMixin.
+    driver_validate`), and :func:`compose` again.
+
+    :param context: a request context.
+    :param name: the node's name.
+    :param podm_uuid: the pod manager; None when there is exactly one.
+    :param types: device types, one device each (repeats allowed).
+    :returns: the pool ``PodManager`` record.
+    :raises: InvalidParameterValue, NotFound, MissingParameterValue,
+        DuplicateName, Conflict as :func:`compose`.
+    """
+    if not ironic_utils.is_valid_logical_name(name):
+        raise exception.InvalidParameterValue(
+            _('name: "%s" is not a valid node name (letters, digits, "-", '
+              '".", "_" and "~" only)') % name)
+    podm = podm_api.get_pod_manager(podm_uuid)
+    _check_name_free(context, name)
+    _check_free_counts(podm, types)
+    return podm
+
+
 def compose(context, name, podm_uuid=None, types=(), description=None):
     """Compose a server: a free server engine with one device per type.
 
@@ -453,14 +479,8 @@ def compose(context, name, podm_uuid=None, types=(), description=None):
         devices are left; nothing is attached then.
     :raises: DriverOperationError if EEM fails; everything is rolled back.
     """
-    if not ironic_utils.is_valid_logical_name(name):
-        raise exception.InvalidParameterValue(
-            _('name: "%s" is not a valid node name (letters, digits, "-", '
-              '".", "_" and "~" only)') % name)
     types = list(types)
-    podm = podm_api.get_pod_manager(podm_uuid)
-    _check_name_free(context, name)
-    _check_free_counts(podm, types)
+    podm = check_compose(context, name, podm_uuid=podm_uuid, types=types)
     client = podm_api.client_for(podm)
     with driver_utils.eem_errors(None, _('listing the devices of pod '
                                          'manager %s') % podm.uuid,
@@ -522,6 +542,27 @@ def _adopt(context, podm, node, eeio):
                             models.DEVICE_MISSING)})
 
 
+def check_manage(context, node_index, podm_uuid=None):
+    """Refuse a manage request the databases already refuse (no EEM I/O).
+
+    :param context: a request context.
+    :param node_index: the server engine's EE id.
+    :param podm_uuid: the pod manager; None when there is exactly one.
+    :returns: the pool ``PodManager`` record.
+    :raises: NotFound, MissingParameterValue naming podm_id.
+    :raises: Conflict if an Ironic node already stands for the server
+        engine.
+    """
+    eesv_id = node_index.lower()
+    podm = podm_api.get_pod_manager(podm_uuid)
+    existing = podm_api.nodes_of_pod_manager(context, podm).get(eesv_id)
+    if existing is not None:
+        raise exception.Conflict(
+            _('node_index: server engine %(eesv)s is already managed as '
+              'node %(node)s') % {'eesv': eesv_id, 'node': existing.uuid})
+    return podm
+
+
 def manage(context, node_index, podm_uuid=None):
     """Enroll an existing server engine, adopting the devices in its group.
 
@@ -537,12 +578,7 @@ def manage(context, node_index, podm_uuid=None):
     :raises: DriverOperationError if EEM fails.
     """
     eesv_id = node_index.lower()
-    podm = podm_api.get_pod_manager(podm_uuid)
-    existing = podm_api.nodes_of_pod_manager(context, podm).get(eesv_id)
-    if existing is not None:
-        raise exception.Conflict(
-            _('node_index: server engine %(eesv)s is already managed as '
-              'node %(node)s') % {'eesv': eesv_id, 'node': existing.uuid})
+    podm = check_manage(context, node_index, podm_uuid=podm_uuid)
     client = podm_api.client_for(podm)
     with driver_utils.eem_errors(
             None, _('reading server engine %s') % eesv_id, client=client,

@@ -42,6 +42,7 @@ into ``redfish_address`` and ``redfish_system_id``. Keys already named
 ``redfish_*``/``ipmi_*`` are taken as they are.
 """
 
+from ironic.common import context as ironic_context
 from ironic.common import exception
 from ironic.common.i18n import _
 from ironic.common import states
@@ -115,6 +116,83 @@ def _podm_of(node, cache):
     return podm_uuid
 
 
+def _check_pod_manager(context, body):
+    if body.get('uuid'):
+        db_api.get_pod_manager(body['uuid'])
+
+
+def _check_pod_manager_delete(context, body):
+    podm = db_api.get_pod_manager(body['uuid'])
+    held = db_api.list_devices(podm_uuid=podm.uuid,
+                               state=db_api.HELD_STATES, limit=1)
+    held = held or [d for d in db_api.list_devices(
+        podm_uuid=podm.uuid, state=models.DEVICE_MISSING) if d.node_uuid]
+    if held:
+        raise exception.Conflict(
+            _('uuid: pod manager %(podm)s cannot be deleted: node %(node)s '
+              'holds its device %(dev)s; release its devices first') %
+            {'podm': podm.uuid, 'node': held[0].node_uuid,
+             'dev': held[0].uuid})
+
+
+def _check_device(context, body):
+    db_api.find_device(body['uuid'])
+
+
+def _check_node(context, body):
+    if not body.get('uuid'):
+        return
+    try:
+        node = objects.Node.get_by_uuid(context, body['uuid'])
+    except exception.NodeNotFound:
+        node = None
+    if node is None or node.driver != podm_api.DRIVER:
+        raise exception.NotFound(
+            _('uuid: node %s could not be found') % body['uuid'])
+
+
+def _check_compose(context, body):
+    types = compose.requested_types(context, body.get('properties'),
+                                    body.get('flavor_id'))
+    compose.check_compose(context, body['name'],
+                          podm_uuid=body.get('podm_id'), types=types)
+
+
+def _check_manage(context, body):
+    compose.check_manage(context, body['node_index'],
+                         podm_uuid=body.get('podm_id'))
+
+
+def _check_sync(context, body):
+    if body.get('podm_id') is not None:
+        podm_api.get_pod_manager(body['podm_id'])
+
+
+def _check_flavor(context, body):
+    if body.get('uuid'):
+        db_api.get_flavor(body['uuid'])
+
+
+#: Read-only checks of a driver passthru call, by (method, HTTP verb), run
+#: in :meth:`ValencePassthruMixin.driver_validate` after the schema. Ironic
+#: logs every error of a passthru method itself as an ERROR with a
+#: traceback; a request these checks refuse is answered before that, with
+#: no ERROR in the conductor log. They read the pool and Ironic databases,
+#: never EEM; the method checks again when it acts, so a race is still
+#: answered right.
+_PRECHECKS = {
+    ('pod_managers', 'GET'): _check_pod_manager,
+    ('pod_managers', 'DELETE'): _check_pod_manager_delete,
+    ('device', 'GET'): _check_device,
+    ('nodes', 'GET'): _check_node,
+    ('compose', 'POST'): _check_compose,
+    ('manage', 'POST'): _check_manage,
+    ('sync', 'POST'): _check_sync,
+    ('flavors', 'GET'): _check_flavor,
+    ('flavors', 'DELETE'): _check_flavor,
+}
+
+
 _REDFISH_SYSTEMS = '/redfish/v1/Systems/'
 
 
@@ -168,11 +246,16 @@ class ValencePassthruMixin(object):
         :param kwargs: ``http_method`` and the JSON body.
         :raises: InvalidParameterValue, MissingParameterValue naming the
             field.
+        :raises: NotFound, Conflict, DuplicateName for a call the pool or
+            Ironic database already refuses (see :data:`_PRECHECKS`).
         """
         http_method = (kwargs.pop('http_method', None) or 'GET').upper()
         schema = DRIVER_SCHEMAS.get(method, {}).get(http_method)
         if schema is not None:
             schemas.validate(schema, kwargs, method)
+        check = _PRECHECKS.get((method, http_method))
+        if check is not None:
+            check(ironic_context.get_admin_context(), kwargs)
 
     def validate_node_method(self, task, method, **kwargs):
         """Validate a node passthru call of this mixin.

@@ -662,6 +662,49 @@ class BadInputTestCase(base.StackTestCase):
                 before = after
         self.assertEqual([], failures, '\n'.join(failures))
 
+    def test_user_mistakes_leave_no_error_in_the_log(self):
+        target = Target(self.stack)
+        target.prepare()
+        node = target.ironic('GET', '/v1/nodes/%s' % target.values['node'])
+        log_path = os.path.join(self.stack.log_dir, 'ironic.log')
+        offset = os.path.getsize(log_path)
+        mistakes = [
+            ('POST', '/v1/nodes/{node}/vendor_passthru/release',
+             {'resource_ids': ['{device}']}, 409),
+            ('POST', '/v1/nodes/{node}/vendor_passthru/detach',
+             {'resource_id': '{device}'}, 409),
+            ('GET', DRIVER + 'device', {'uuid': RANDOM_UUID}, 404),
+            ('GET', DRIVER + 'nodes', {'uuid': RANDOM_UUID}, 404),
+            ('POST', DRIVER + 'compose',
+             {'name': 'quiet', 'flavor_id': RANDOM_UUID}, 404),
+            ('POST', DRIVER + 'compose',
+             {'name': 'quiet', 'podm_id': RANDOM_UUID}, 404),
+            ('POST', DRIVER + 'manage',
+             {'node_index': node['driver_info']['eesv_id']}, 409),
+            ('POST', DRIVER + 'sync', {'podm_id': RANDOM_UUID}, 404),
+            ('DELETE', DRIVER + 'flavors', {'uuid': RANDOM_UUID}, 404),
+            # Only EEM can tell these: one WARNING line each.
+            ('POST', DRIVER + 'manage', {'node_index': '0x000000000001'},
+             404),
+            ('POST', DRIVER + 'manage', {'node_index': '{eeio}'}, 400),
+        ]
+        for method, path, body, status in mistakes:
+            response = requests.request(
+                method, self.endpoint + target.fill(path),
+                json=json.loads(target.fill(json.dumps(body))), timeout=60,
+                headers={'X-OpenStack-Ironic-API-Version': 'latest'})
+            self.assertEqual(status, response.status_code,
+                             (method, path, response.text))
+        with open(log_path, 'rb') as f:
+            f.seek(offset)
+            lines = f.read().decode('utf-8', 'replace').splitlines()
+        errors = [line for line in lines
+                  if ' ERROR ' in line or 'Traceback' in line]
+        self.assertEqual([], errors, '\n'.join(errors[:40]))
+        warnings = [line for line in lines
+                    if 'Passthru method manage refused a request' in line]
+        self.assertEqual(2, len(warnings), '\n'.join(lines[-40:]))
+
     def _start_basic_auth_facade(self):
         path = os.path.join(self.workdir, 'htpasswd')
         digest = bcrypt.hashpw(HTPASSWD_PASSWORD.encode(),
