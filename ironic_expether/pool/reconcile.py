@@ -257,10 +257,10 @@ def changed_since(record, eem_read_at):
     EEM's answer is then older than the record (an attach or a detach
     finished in between), so the cycle must not write it over the record;
     the next cycle looks at it again. NOTE(expether): MariaDB/MySQL keep
-    whole seconds, so there a change in the same second as the EEM
-    request is not seen as newer; the conditional update (on the record's
-    ``updated_at`` as read) still protects every change made after the
-    pool was read.
+    whole seconds, so a record changed in the same second as the EEM
+    request is taken as changed since (the next cycle looks at it);
+    otherwise an attach or detach finished between EEM's answer and the
+    pool's read, in that second, would be written over.
 
     :param record: a pool row with ``updated_at``.
     :param eem_read_at: when the cycle asked EEM, or None (unknown: no
@@ -268,7 +268,7 @@ def changed_since(record, eem_read_at):
     """
     if eem_read_at is None or record.updated_at is None:
         return False
-    return record.updated_at >= eem_read_at
+    return record.updated_at >= eem_read_at.replace(microsecond=0)
 
 
 def plan_devices(records, eeios, group_owner, node_groups, existing, now,

@@ -145,6 +145,26 @@ class PlanTestCase(base.BaseTestCase):
                 collections.Counter(), eem_read_at=read_at)
             self.assertEqual(expected, len(plan[2]), read_at)
 
+    def test_record_changed_in_the_second_of_eem_read_is_left_alone(self):
+        # MariaDB keeps whole seconds: a detach that finished after EEM's
+        # answer, in the same second, is stored with an earlier time.
+        devices = [eesv(EESV1, group_id='100'), eeio(IO[0])]
+        read_at = NOW.replace(microsecond=700000)
+        records = [row(eeio(IO[0], '100'), models.DEVICE_ALLOCATED, NODE,
+                       models.PURPOSE_COMPOSITION,
+                       updated_at=read_at.replace(microsecond=0))]
+        eeios, eesvs = reconcile.index_devices(devices)
+        owner, groups = reconcile.group_owners(self.node(), eesvs)
+        plan = reconcile.plan_devices(
+            records, eeios, owner, groups, {NODE}, NOW, TIMEOUT,
+            collections.Counter(), eem_read_at=read_at)
+        self.assertEqual([], plan[2])
+        plan = reconcile.plan_devices(
+            records, eeios, owner, groups, {NODE}, NOW, TIMEOUT,
+            collections.Counter(),
+            eem_read_at=read_at + datetime.timedelta(seconds=1))
+        self.assertEqual(1, len(plan[2]))
+
     def test_device_of_a_deleted_node_is_an_orphan(self):
         devices = [eeio(IO[0], '200')]
         records = [row(devices[0], models.DEVICE_ALLOCATED, GONE,
