@@ -19,10 +19,11 @@ devices of one pod through the node passthru, two clients per node so that
 they meet Ironic's node lock; a 409 ``NodeLocked`` is retried as Ironic's
 clients do, and so is a connection Ironic's API server resets (as
 keystoneauth's connect retries do), nothing else. Then the same with a
-``sync`` every 0.3 s beside them, and 20 parallel composes for fewer devices than asked. The
-cycles run on the single-process stack and on the cluster of
-:mod:`test_cluster` (ironic-api and two conductors on MariaDB over json-rpc;
-skipped without a database server). Not done: the cluster over RabbitMQ.
+``sync`` every 0.3 s beside them, and 20 parallel composes for fewer
+devices than asked. The cycles run on the single-process stack and on the
+cluster of :mod:`test_cluster` (ironic-api and two conductors on MariaDB
+over json-rpc; skipped without a database server). Not done: the cluster
+over RabbitMQ.
 
 CI runs :data:`QUICK_CYCLES` cycles in all; ``EXPETHER_FULL_LOAD=1`` runs
 :data:`FULL_CYCLES` (issue 9 asks for 200). Throughput and latency go into
