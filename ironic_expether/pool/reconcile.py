@@ -257,7 +257,7 @@ def changed_since(record, eem_read_at):
     EEM's answer is then older than the record (an attach or a detach
     finished in between), so the cycle must not write it over the record;
     the next cycle looks at it again. NOTE(expether): MariaDB/MySQL keep
-    whole seconds, so a record changed in the same second as the EEM
+    whole seconds, so there a record changed in the same second as the EEM
     request is taken as changed since (the next cycle looks at it);
     otherwise an attach or detach finished between EEM's answer and the
     pool's read, in that second, would be written over.
@@ -268,7 +268,10 @@ def changed_since(record, eem_read_at):
     """
     if eem_read_at is None or record.updated_at is None:
         return False
-    return record.updated_at >= eem_read_at.replace(microsecond=0)
+    if record.updated_at.microsecond == 0:
+        # Whole seconds stored (MariaDB/MySQL): compare whole seconds.
+        eem_read_at = eem_read_at.replace(microsecond=0)
+    return record.updated_at >= eem_read_at
 
 
 def plan_devices(records, eeios, group_owner, node_groups, existing, now,
