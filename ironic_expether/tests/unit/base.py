@@ -128,6 +128,16 @@ def eeio(*args, **kwargs):
     return eem.Device(raw_eeio(*args, **kwargs))
 
 
+def expether_enabled():
+    """The options that enable the expether hardware type in a test."""
+    return dict(enabled_hardware_types=['expether', 'fake-hardware'],
+                enabled_power_interfaces=['expether', 'fake'],
+                enabled_management_interfaces=['expether', 'fake'],
+                enabled_vendor_interfaces=['expether', 'no-vendor', 'fake'],
+                enabled_boot_interfaces=['fake'],
+                enabled_deploy_interfaces=['fake'])
+
+
 class ExpEtherTestCase(db_base.DbTestCase):
     """A DbTestCase with expether enabled and the EEM client mocked.
 
@@ -139,13 +149,7 @@ class ExpEtherTestCase(db_base.DbTestCase):
 
     def setUp(self):
         super().setUp()
-        self.config(enabled_hardware_types=['expether', 'fake-hardware'],
-                    enabled_power_interfaces=['expether', 'fake'],
-                    enabled_management_interfaces=['expether', 'fake'],
-                    enabled_vendor_interfaces=['expether', 'no-vendor',
-                                               'fake'],
-                    enabled_boot_interfaces=['fake'],
-                    enabled_deploy_interfaces=['fake'])
+        self.config(**expether_enabled())
         utils.clear_client_cache()
         self.addCleanup(utils.clear_client_cache)
         self.client = mock.create_autospec(eem.EEMClient, instance=True)

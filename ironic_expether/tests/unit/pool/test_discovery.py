@@ -88,13 +88,7 @@ class DiscoveryTestCase(base.PoolTestCase):
 
     def setUp(self):
         super().setUp()
-        self.config(enabled_hardware_types=['expether', 'fake-hardware'],
-                    enabled_power_interfaces=['expether', 'fake'],
-                    enabled_management_interfaces=['expether', 'fake'],
-                    enabled_vendor_interfaces=['expether', 'no-vendor',
-                                               'fake'],
-                    enabled_boot_interfaces=['fake'],
-                    enabled_deploy_interfaces=['fake'])
+        self.config(**unit_base.expether_enabled())
         self.config(host='conductor-a')
         snapshot.clear()
         self.addCleanup(snapshot.clear)

@@ -33,6 +33,7 @@ from ironic_expether.pool import claims
 from ironic_expether.pool import compose
 from ironic_expether.pool.db import api
 from ironic_expether.pool import discovery
+from ironic_expether.tests.unit import base as unit_base
 from ironic_expether.tests.unit.pool import base
 from ironic_expether.tests.unit.pool import eem_counting
 
@@ -56,13 +57,7 @@ class EmulatedPoolTestCase(base.PoolTestCase):
 
     def setUp(self):
         super().setUp()
-        self.config(enabled_hardware_types=['expether', 'fake-hardware'],
-                    enabled_power_interfaces=['expether', 'fake'],
-                    enabled_management_interfaces=['expether', 'fake'],
-                    enabled_vendor_interfaces=['expether', 'no-vendor',
-                                               'fake'],
-                    enabled_boot_interfaces=['fake'],
-                    enabled_deploy_interfaces=['fake'])
+        self.config(**unit_base.expether_enabled())
         driver_utils.clear_client_cache()
         self.addCleanup(driver_utils.clear_client_cache)
         devices = [inventory.make_eesv(eesv_id(n), update_time='1')
